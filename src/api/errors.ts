@@ -1,0 +1,43 @@
+// One middleware renders every error of /api and /internal as the contract's JSON (CONTRACT §4).
+import type { Context, Next } from 'koa';
+import { Conflict, Forbidden, Invalid, NotFound } from '../domain/errors.js';
+
+export class Unauthorized extends Error {}
+export class InvalidScopes extends Error {}
+export class Malformed extends Error {}
+
+export function errorBody(err: unknown): { status: number; body: unknown } | null {
+  if (err instanceof Invalid) {
+    return { status: 422, body: { error: { type: 'validation_failed', message: err.message, invalid: err.entries } } };
+  }
+  if (err instanceof NotFound) return { status: 404, body: { error: { type: 'not_found' } } };
+  if (err instanceof Conflict) return { status: 409, body: { error: { type: 'conflict', message: err.message } } };
+  if (err instanceof Forbidden) return { status: 403, body: { error: { type: 'forbidden', message: err.message } } };
+  if (err instanceof InvalidScopes) return { status: 403, body: { error: { type: 'forbidden', message: 'Invalid scopes' } } };
+  if (err instanceof Unauthorized) return { status: 401, body: { error: { type: 'access_denied', message: 'Access denied' } } };
+  if (err instanceof Malformed) return { status: 400, body: { error: { type: 'request_malformed', message: err.message } } };
+  const status = (err as { status?: number; statusCode?: number }).status ?? (err as { statusCode?: number }).statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const type = status === 413 ? 'request_too_large' : status === 415 ? 'unsupported_media_type'
+      : status === 405 ? 'method_not_allowed' : status === 404 ? 'not_found' : 'request_malformed';
+    const message = (err as { expose?: boolean }).expose ? (err as Error).message : 'Bad request';
+    return { status, body: { error: status === 404 ? { type } : { type, message } } };
+  }
+  return null;
+}
+
+export async function renderApiErrors(ctx: Context, next: Next): Promise<void> {
+  try {
+    await next();
+    if (ctx.status === 404 && ctx.body === undefined) {
+      ctx.status = 404;
+      ctx.body = { error: { type: 'not_found' } };
+    }
+  } catch (err) {
+    const rendered = errorBody(err);
+    if (!rendered) throw err;
+    ctx.status = rendered.status;
+    ctx.body = rendered.body;
+    if (rendered.status === 401) ctx.set('www-authenticate', 'Bearer realm="gatehouse"');
+  }
+}

@@ -1,0 +1,146 @@
+// The DataSource: PostgreSQL from DATABASE_URL, or an embedded PGlite under DATA_DIR (CONTRACT §1).
+import 'reflect-metadata';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Pool } from 'pg';
+import { DataSource } from 'typeorm';
+import { ENTITIES } from '../entities/index.js';
+import { MIGRATIONS } from '../migrations/index.js';
+import type { Config } from './config.js';
+
+export interface Database {
+  dataSource: DataSource;
+  /** The pg pool under TypeORM, for the hot paths that want prepared statements and no ORM overhead. */
+  pool: Pool;
+  embedded: boolean;
+  close(): Promise<void>;
+}
+
+// Any fixed number shared by every instance: serialises migrations when several start at once.
+const MIGRATION_LOCK = 7_302_858_605;
+
+export async function openDatabase(config: Config): Promise<Database> {
+  if (config.databaseUrl) {
+    const dataSource = newDataSource({ url: config.databaseUrl, poolSize: config.dbPoolSize });
+    await dataSource.initialize();
+    return { dataSource, pool: poolOf(dataSource), embedded: false, close: () => dataSource.destroy() };
+  }
+  return openEmbedded(config);
+}
+
+function newDataSource(options: { url?: string; host?: string; poolSize: number }): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    ...(options.url ? { url: options.url } : { host: options.host, username: 'postgres', database: 'postgres' }),
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTransactionMode: 'all',
+    poolSize: options.poolSize,
+    logging: false,
+    extra: { max: options.poolSize, application_name: 'gatehouse' },
+  });
+}
+
+function poolOf(dataSource: DataSource): Pool {
+  return (dataSource.driver as unknown as { master: Pool }).master;
+}
+
+/** Applies pending migrations; a PostgreSQL advisory lock lets several instances start at once. */
+export async function migrate(db: Database): Promise<void> {
+  if (db.embedded) {
+    await db.dataSource.runMigrations({ transaction: 'all' });
+    return;
+  }
+  const client = await db.pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    try {
+      await db.dataSource.runMigrations({ transaction: 'all' });
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+    }
+  } finally {
+    client.release();
+  }
+}
+
+/** Ready = the database answers and no migration is pending. */
+export async function isReady(db: Database): Promise<boolean> {
+  try {
+    return !(await db.dataSource.showMigrations());
+  } catch {
+    return false;
+  }
+}
+
+// --- embedded PostgreSQL -------------------------------------------------------------------------
+
+async function openEmbedded(config: Config): Promise<Database> {
+  const dataDir = path.resolve(config.dataDir);
+  fs.mkdirSync(dataDir, { recursive: true });
+  const releaseLock = takeLock(path.join(dataDir, 'gatehouse.lock'));
+  try {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
+    const pglite = await PGlite.create(path.join(dataDir, 'pg'));
+    // A private unix socket in DATA_DIR; pg expects the directory as host and the .s.PGSQL.<port> name.
+    const socketDir = path.join(dataDir, 'run');
+    fs.mkdirSync(socketDir, { recursive: true });
+    const socketPath = path.join(socketDir, '.s.PGSQL.5432');
+    fs.rmSync(socketPath, { force: true });
+    const server = new PGLiteSocketServer({ db: pglite, path: socketPath, maxConnections: 1 });
+    await server.start();
+    // One connection: pglite-socket runs one backend, so a second connection would only wait (FINDINGS).
+    const dataSource = newDataSource({ host: socketDir, poolSize: 1 });
+    await dataSource.initialize();
+    return {
+      dataSource,
+      pool: poolOf(dataSource),
+      embedded: true,
+      async close() {
+        await dataSource.destroy();
+        await server.stop();
+        await pglite.close();
+        releaseLock();
+      },
+    };
+  } catch (err) {
+    releaseLock();
+    throw err;
+  }
+}
+
+export class DataDirLocked extends Error {}
+
+/** PGlite has no lock between processes: a second one would silently lose writes (FINDINGS). */
+function takeLock(lockPath: string): () => void {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = fs.openSync(lockPath, 'wx');
+      fs.writeSync(fd, String(process.pid));
+      fs.closeSync(fd);
+      const release = () => fs.rmSync(lockPath, { force: true });
+      process.once('exit', release);
+      return release;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(fs.readFileSync(lockPath, 'utf8'));
+      if (pid && pid !== process.pid && isAlive(pid)) {
+        throw new DataDirLocked(
+          `DATA_DIR: ${path.dirname(lockPath)} is in use by another Gatehouse process (pid ${pid}); the embedded database serves one process, set DATABASE_URL to run several`,
+        );
+      }
+      fs.rmSync(lockPath, { force: true }); // stale lock of a process that died
+    }
+  }
+  throw new DataDirLocked(`DATA_DIR: could not lock ${lockPath}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,47 @@
+// The only code that makes, hashes or compares a client secret (CONTRACT §2 "Secret").
+import crypto from 'node:crypto';
+
+export interface NewSecret {
+  /** Shown once to whoever asked for it, then forgotten. */
+  secret: string;
+  /** What the database keeps: HMAC-SHA256 under SECRET_PEPPER, base64url. */
+  hash: string;
+}
+
+export class Secrets {
+  readonly #pepper: Buffer;
+
+  constructor(pepper: string) {
+    this.#pepper = Buffer.from(pepper, 'utf8');
+  }
+
+  generate(): NewSecret {
+    const secret = crypto.randomBytes(32).toString('base64url');
+    return { secret, hash: this.hash(secret) };
+  }
+
+  hash(secret: string): string {
+    return crypto.createHmac('sha256', this.#pepper).update(secret, 'utf8').digest('base64url');
+  }
+
+  /** Constant-time comparison of a presented secret with a stored hash. */
+  matches(secret: unknown, hash: unknown): boolean {
+    if (typeof secret !== 'string' || typeof hash !== 'string') return false;
+    const actual = Buffer.from(this.hash(secret));
+    const expected = Buffer.from(hash);
+    return actual.length === expected.length && crypto.timingSafeEqual(actual, expected);
+  }
+
+  /**
+   * A secret derived from the pepper, the same on every instance and stored nowhere: how Gatehouse's own
+   * first-party console authenticates to its token endpoint without a plaintext secret in the database.
+   */
+  derived(label: string): NewSecret {
+    const secret = crypto.createHmac('sha256', this.#pepper).update(`gatehouse-derived:${label}`, 'utf8').digest('base64url');
+    return { secret, hash: this.hash(secret) };
+  }
+
+  static newPepper(): string {
+    return crypto.randomBytes(32).toString('base64url');
+  }
+}

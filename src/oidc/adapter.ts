@@ -1,0 +1,150 @@
+// oidc-provider's storage for every model but Client: one PostgreSQL table, so any instance can serve any
+// step of any flow (CONTRACT §1 "several instances"). Tokens also record the connection they were issued
+// through, which is what binding, introspection and revocation by connection read.
+import type { Pool } from 'pg';
+import Provider from 'oidc-provider';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+
+/** Models whose rows are issued through one connection. */
+const CONNECTION_BOUND = new Set(['AuthorizationCode', 'AccessToken', 'RefreshToken', 'ClientCredentials']);
+/** Where a code or token must belong to the connection that authenticated (CONTRACT §3). */
+const BINDING_ROUTES: Record<string, Set<string>> = {
+  token: new Set(['AuthorizationCode', 'RefreshToken']),
+  revocation: CONNECTION_BOUND,
+};
+
+export interface TokenMeta {
+  connectionId: string | null;
+  consumerId: string | null;
+  clientType: string | null;
+  /** The issuing client's permissions now, not when the token was issued (CONTRACT §3 "live"). */
+  permissions: string[] | null;
+}
+
+// What find() read beside each token during one request, for the introspection response.
+const requestTokenMeta = new WeakMap<object, Map<string, TokenMeta>>();
+
+export function tokenMetaOf(ctx: object, id: string): TokenMeta | undefined {
+  return requestTokenMeta.get(ctx)?.get(id);
+}
+
+interface CurrentClient {
+  connectionId?: string;
+  consumerId?: string;
+}
+
+function currentRequest() {
+  const ctx = Provider.ctx;
+  return { ctx, route: ctx?.oidc?.route as string | undefined, client: ctx?.oidc?.client as CurrentClient | undefined };
+}
+
+interface Row {
+  payload: AdapterPayload;
+  connection_id: string | null;
+  consumer_id: string | null;
+  client_type: string | null;
+  permissions: string[] | null;
+}
+
+export function pgAdapterFactory(pool: Pool) {
+  return class PgAdapter implements Adapter {
+    constructor(readonly model: string) {}
+
+    async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+      const bound = CONNECTION_BOUND.has(this.model) ? currentRequest().client : undefined;
+      await pool.query({
+        name: 'gh_oidc_upsert',
+        text: `INSERT INTO oidc_payloads
+                 (model, id, payload, grant_id, uid, user_code, client_id, connection_id, consumer_id, expires_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(secs => $10))
+               ON CONFLICT (model, id) DO UPDATE SET
+                 payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id, uid = EXCLUDED.uid,
+                 user_code = EXCLUDED.user_code, client_id = EXCLUDED.client_id,
+                 connection_id = COALESCE(EXCLUDED.connection_id, oidc_payloads.connection_id),
+                 consumer_id = COALESCE(EXCLUDED.consumer_id, oidc_payloads.consumer_id),
+                 expires_at = EXCLUDED.expires_at`,
+        values: [
+          this.model, id, payload, payload.grantId ?? null, payload.uid ?? null, payload.userCode ?? null,
+          payload.clientId ?? null, bound?.connectionId ?? null, bound?.consumerId ?? null, expiresIn ?? null,
+        ],
+      });
+    }
+
+    async find(id: string): Promise<AdapterPayload | undefined> {
+      const { rows } = await pool.query<Row>({
+        name: 'gh_oidc_find',
+        text: `SELECT p.payload, p.connection_id, p.consumer_id, c.client_type, c.permissions
+               FROM oidc_payloads p LEFT JOIN clients c ON c.id = p.client_id
+               WHERE p.model = $1 AND p.id = $2 AND (p.expires_at IS NULL OR p.expires_at > now())`,
+        values: [this.model, id],
+      });
+      const row = rows[0];
+      if (!row) return undefined;
+      if (!CONNECTION_BOUND.has(this.model)) return row.payload;
+
+      const { ctx, route, client } = currentRequest();
+      // Another consumer of the same client cannot redeem, refresh or revoke this one's codes and tokens.
+      if (route && BINDING_ROUTES[route]?.has(this.model) && client?.connectionId !== row.connection_id) {
+        return undefined;
+      }
+      if (ctx) {
+        let metas = requestTokenMeta.get(ctx);
+        if (!metas) requestTokenMeta.set(ctx, (metas = new Map()));
+        metas.set(id, {
+          connectionId: row.connection_id, consumerId: row.consumer_id,
+          clientType: row.client_type, permissions: row.permissions,
+        });
+      }
+      return row.payload;
+    }
+
+    async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      const { rows } = await pool.query<{ payload: AdapterPayload }>({
+        name: 'gh_oidc_find_uid',
+        text: `SELECT payload FROM oidc_payloads WHERE model = $1 AND uid = $2
+               AND (expires_at IS NULL OR expires_at > now())`,
+        values: [this.model, uid],
+      });
+      return rows[0]?.payload;
+    }
+
+    async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      const { rows } = await pool.query<{ payload: AdapterPayload }>({
+        name: 'gh_oidc_find_user_code',
+        text: `SELECT payload FROM oidc_payloads WHERE model = $1 AND user_code = $2
+               AND (expires_at IS NULL OR expires_at > now())`,
+        values: [this.model, userCode],
+      });
+      return rows[0]?.payload;
+    }
+
+    async consume(id: string): Promise<void> {
+      await pool.query({
+        name: 'gh_oidc_consume',
+        text: `UPDATE oidc_payloads SET consumed_at = now(),
+                 payload = payload || jsonb_build_object('consumed', extract(epoch from now())::bigint)
+               WHERE model = $1 AND id = $2`,
+        values: [this.model, id],
+      });
+    }
+
+    async destroy(id: string): Promise<void> {
+      await pool.query({ name: 'gh_oidc_destroy', text: 'DELETE FROM oidc_payloads WHERE model = $1 AND id = $2', values: [this.model, id] });
+    }
+
+    // Called on authorization code replay: every token of that grant dies (RFC 6749 §4.1.2).
+    async revokeByGrantId(grantId: string): Promise<void> {
+      await pool.query({ name: 'gh_oidc_revoke_grant', text: 'DELETE FROM oidc_payloads WHERE grant_id = $1', values: [grantId] });
+    }
+  };
+}
+
+/** Removes expired rows in batches; every instance may run it, the work is idempotent. */
+export async function purgeExpired(pool: Pool, batch = 5000): Promise<number> {
+  const { rowCount } = await pool.query(
+    `DELETE FROM oidc_payloads WHERE ctid = ANY(ARRAY(
+       SELECT ctid FROM oidc_payloads WHERE expires_at < now() LIMIT $1))`,
+    [batch],
+  );
+  return rowCount ?? 0;
+}

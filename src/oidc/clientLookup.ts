@@ -1,0 +1,122 @@
+// The connection-aware client lookup (the heart of Gatehouse). oidc-provider asks for a client by id; we
+// answer with the metadata of the one connection that this request is about (FINDINGS: Provider.ctx):
+//   - a request carrying the client's secret gets the connection owning that secret (token, introspection,
+//     revocation endpoints); for a code exchange it must also own the exchange's redirect_uri (CONTRACT §3);
+//   - the authorization endpoint gets the connection that registered the request's redirect_uri;
+//   - anything else (userinfo, end session) gets the client without a usable credential.
+import type { Pool } from 'pg';
+import Provider from 'oidc-provider';
+import type { ClientMetadata } from 'oidc-provider';
+import {
+  type ClientRecord, type ConnectionCredential, findActiveClient, findByRedirectUri, findBySecretHash,
+} from '../domain/connectionLookup.js';
+import { IDENTITY_SCOPES } from '../domain/permissions.js';
+import type { Secrets } from '../domain/secrets.js';
+
+/** Custom client metadata that the rest of Gatehouse reads off `ctx.oidc.client` (camelCased there). */
+export const CLIENT_EXTRA_METADATA = ['connection_id', 'consumer_id', 'client_type', 'permissions'];
+
+// Never equal to an HMAC, so a client without a matching credential can never authenticate.
+const NO_SECRET = '!';
+
+interface RequestView {
+  route?: string;
+  params?: Record<string, unknown>;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** The secret this request presents for `clientId` (client_secret_post or client_secret_basic), if any. */
+function presentedSecret(req: RequestView, clientId: string): string | undefined {
+  const params = req.params ?? {};
+  if (typeof params.client_secret === 'string') {
+    return params.client_id === undefined || params.client_id === clientId ? params.client_secret : undefined;
+  }
+  const header = req.headers.authorization;
+  if (typeof header !== 'string' || !/^basic /i.test(header)) return undefined;
+  const basic = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+  const colon = basic.indexOf(':');
+  if (colon === -1) return undefined;
+  try {
+    // RFC 6749 §2.3.1: both parts are form-urlencoded.
+    const id = decodeURIComponent(basic.slice(0, colon).replace(/\+/g, '%20'));
+    return id === clientId ? decodeURIComponent(basic.slice(colon + 1).replace(/\+/g, '%20')) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function connectionMetadata(cred: ConnectionCredential, withScope: boolean): ClientMetadata {
+  const self = cred.consumer_id === cred.client_id;
+  const code = cred.redirect_uri !== null;
+  return {
+    client_id: cred.client_id,
+    client_secret: cred.secret_hash,
+    token_endpoint_auth_method: 'client_secret_basic',
+    redirect_uris: code ? [cred.redirect_uri!] : [],
+    response_types: code ? ['code'] : [],
+    grant_types: [...(code ? ['authorization_code', 'refresh_token'] : []), ...(self ? ['client_credentials'] : [])],
+    // At the authorization endpoint scopes are narrowed silently at consent, so no allow-list there;
+    // at the token endpoint the allow-list makes client_credentials answer invalid_scope (CONTRACT §3).
+    scope: withScope ? [...IDENTITY_SCOPES, ...cred.permissions].join(' ') : undefined,
+    connection_id: cred.connection_id,
+    consumer_id: cred.consumer_id,
+    client_type: cred.client_type,
+    permissions: cred.permissions,
+  };
+}
+
+function credentialless(client: ClientRecord): ClientMetadata {
+  return {
+    client_id: client.client_id,
+    client_secret: NO_SECRET,
+    token_endpoint_auth_method: 'client_secret_basic',
+    redirect_uris: [],
+    response_types: [],
+    grant_types: ['client_credentials'],
+    client_type: client.client_type,
+    permissions: client.permissions,
+  };
+}
+
+export function clientLookupAdapter(pool: Pool, secrets: Secrets) {
+  return {
+    async find(id: string): Promise<ClientMetadata | undefined> {
+      if (typeof id !== 'string' || id.length === 0 || id.length > 128) return undefined;
+      const ctx = Provider.ctx;
+      const req: RequestView = {
+        route: ctx?.oidc?.route, params: ctx?.oidc?.params as Record<string, unknown> | undefined, headers: ctx?.headers ?? {},
+      };
+      const secret = ctx ? presentedSecret(req, id) : undefined;
+      if (secret !== undefined) {
+        const cred = await findBySecretHash(pool, id, secrets.hash(secret));
+        if (!cred) return undefined;
+        const { params = {}, route } = req;
+        if (route === 'token' && params.grant_type === 'authorization_code' && params.redirect_uri !== cred.redirect_uri) {
+          return undefined; // the secret's connection must own the exchange's redirect_uri (CONTRACT §3)
+        }
+        return connectionMetadata(cred, true);
+      }
+      if ((req.route === 'authorization' || req.route === 'resume') && req.params?.client_id === id
+        && typeof req.params.redirect_uri === 'string') {
+        const cred = await findByRedirectUri(pool, id, req.params.redirect_uri);
+        if (cred) return connectionMetadata(cred, false);
+      }
+      // No credential: an unregistered redirect_uri gets oidc-provider's error page, never a redirect.
+      const client = await findActiveClient(pool, id);
+      return client ? credentialless(client) : undefined;
+    },
+    async upsert(): Promise<void> {
+      throw new Error('clients are managed through Gatehouse, not dynamic registration');
+    },
+    async destroy(): Promise<void> {
+      throw new Error('clients are managed through Gatehouse, not dynamic registration');
+    },
+  };
+}
+
+/** Compare the presented secret's HMAC with the connection's, in constant time (FINDINGS). */
+export function installSecretComparison(provider: Provider, secrets: Secrets): void {
+  provider.Client.prototype.compareClientSecret = async function compareClientSecret(this: { clientSecret?: string }, actual: string) {
+    return secrets.matches(actual, this.clientSecret);
+  };
+}

@@ -1,0 +1,142 @@
+// oidc-provider, configured (never forked): connection-aware clients, PostgreSQL storage, PKCE S256 only,
+// login and consent through our own interaction pages (CONTRACT §3).
+import type { Pool } from 'pg';
+import Provider from 'oidc-provider';
+import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import type { EntityManager } from 'typeorm';
+import type { Config } from '../config.js';
+import { BUILTIN_PERMISSIONS, IDENTITY_SCOPES, PERMISSION_NAME, liveScope } from '../domain/permissions.js';
+import type { Secrets } from '../domain/secrets.js';
+import { findUser } from '../domain/users.js';
+import type { Logger } from '../log.js';
+import { pgAdapterFactory, tokenMetaOf } from './adapter.js';
+import { CLIENT_EXTRA_METADATA, clientLookupAdapter, installSecretComparison } from './clientLookup.js';
+import type { ProviderKeys } from './keys.js';
+import { renderErrorPage } from './views.js';
+
+/**
+ * The scopes oidc-provider treats as known: the identity scopes, the built-ins and any name of the catalog's
+ * shape. Admins add permissions at run time on any instance, so membership is decided by shape; the catalog
+ * itself is enforced where permissions are assigned, and each client's allow-list is its own permissions.
+ */
+class PermissionScopes extends Set<string> {
+  override has(scope: string): boolean {
+    return super.has(scope) || PERMISSION_NAME.test(scope);
+  }
+}
+
+export interface ProviderDeps {
+  config: Config;
+  pool: Pool;
+  manager: EntityManager;
+  secrets: Secrets;
+  keys: ProviderKeys;
+  log: Logger;
+}
+
+interface GatehouseClient {
+  clientId: string;
+  connectionId?: string;
+  consumerId?: string;
+  clientType?: string;
+  permissions?: string[];
+}
+
+export function createProvider({ config, pool, manager, secrets, keys, log }: ProviderDeps): Provider {
+  const Adapter = pgAdapterFactory(pool);
+  const clients = clientLookupAdapter(pool, secrets);
+  // oidc-provider constructs one adapter per model; the Client model gets the connection-aware lookup.
+  function GatehouseAdapter(name: string) {
+    return name === 'Client' ? clients : new Adapter(name);
+  }
+
+  const configuration: Configuration = {
+    adapter: GatehouseAdapter as unknown as Configuration['adapter'],
+    clients: [],
+    jwks: keys.jwks as Configuration['jwks'],
+    cookies: { keys: keys.cookieKeys },
+    scopes: new PermissionScopes([...IDENTITY_SCOPES, ...BUILTIN_PERMISSIONS]) as unknown as string[],
+    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+    responseTypes: ['code'],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
+    pkce: { required: () => true },
+    allowOmittingSingleRegisteredRedirectUri: false,
+    rotateRefreshToken: true,
+    extraClientMetadata: { properties: CLIENT_EXTRA_METADATA, validator() {} },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: {
+        enabled: true,
+        // RFC 7662 §2.1: only ADMIN clients and holders of token:introspect may ask.
+        allowedPolicy: async (ctx) => mayIntrospect(ctx.oidc.client as unknown as GatehouseClient),
+      },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      rpInitiatedLogout: { enabled: true },
+      pushedAuthorizationRequests: { enabled: false },
+    },
+    ttl: {
+      AccessToken: config.accessTokenTtl,
+      ClientCredentials: config.accessTokenTtl,
+      AuthorizationCode: config.codeTtl,
+      RefreshToken: config.refreshTokenTtl,
+      Grant: config.refreshTokenTtl,
+      IdToken: 3600,
+      Interaction: 3600,
+      Session: 14 * 24 * 3600,
+    },
+    // Lets a relying party and introspection tell the connection a token came through (CONTRACT §3).
+    extraTokenClaims: async (ctx) => {
+      const client = ctx.oidc.client as unknown as GatehouseClient | undefined;
+      return client ? { client_type: client.clientType, consumer_id: client.consumerId } : undefined;
+    },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    findAccount: async (_ctx, sub) => {
+      const user = await findUser(manager, sub);
+      if (!user) return undefined;
+      return {
+        accountId: user.id,
+        claims: async () => ({ sub: user.id, email: user.email, email_verified: false, name: user.name }),
+      };
+    },
+    renderError: async (ctx, out) => {
+      ctx.type = 'html';
+      ctx.body = renderErrorPage(out as unknown as Record<string, string>);
+    },
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  installSecretComparison(provider, secrets);
+  provider.use(introspectionAnswer);
+  provider.on('server_error', (ctx, err) => log.error({ err, path: ctx.path }, 'oidc-provider server error'));
+  return provider;
+}
+
+function mayIntrospect(client: GatehouseClient | undefined): boolean {
+  return client?.clientType === 'ADMIN' || !!client?.permissions?.includes('token:introspect');
+}
+
+/**
+ * Introspection per CONTRACT §3: a client that may not introspect gets 403 (RFC 6750 §3.1, as RFC 7662 §2.3
+ * points to); an active token's scope is narrowed to its client's permissions now; `client_type` and
+ * `consumer_id` come from the connection the token was issued through.
+ */
+async function introspectionAnswer(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
+  await next();
+  if (ctx.oidc?.route !== 'introspection' || ctx.status !== 200 || !ctx.oidc.client) return;
+  if (!mayIntrospect(ctx.oidc.client as unknown as GatehouseClient)) {
+    ctx.status = 403;
+    ctx.body = { error: 'insufficient_scope', error_description: 'this client may not introspect tokens' };
+    return;
+  }
+  const body = ctx.body as Record<string, unknown>;
+  if (!body?.active) return;
+  const entities = ctx.oidc.entities as Record<string, { jti: string } | undefined>;
+  const token = entities.AccessToken ?? entities.ClientCredentials ?? entities.RefreshToken;
+  const meta = token && tokenMetaOf(ctx, token.jti);
+  if (!meta) return;
+  body.client_type = meta.clientType ?? undefined;
+  body.consumer_id = meta.consumerId ?? undefined;
+  if (typeof body.scope === 'string') body.scope = liveScope(body.scope, meta.permissions ?? []) || undefined;
+}
