@@ -9,6 +9,7 @@ import { type Database, isReady, migrate, openDatabase } from './db.js';
 import { Secrets } from './domain/secrets.js';
 import { requestContext } from './http.js';
 import { renderApiErrors } from './api/errors.js';
+import { apiRouter } from './api/index.js';
 import { internalRouter } from './internal/router.js';
 import type { Logger } from './log.js';
 import { purgeExpired } from './oidc/adapter.js';
@@ -47,6 +48,8 @@ export async function startGatehouse(config: Config, log: Logger): Promise<Gateh
     app.use(requestContext(log));
     app.use(htmlErrors(log));
     app.use(healthRouter(db).routes());
+    app.use(apiErrorsFor('/api'));
+    app.use(apiRouter({ manager, pool: db.pool, secrets, provider }).routes());
     app.use(interactionRouter(provider, manager).routes());
 
     const internal = new Koa();
@@ -82,6 +85,11 @@ export async function startGatehouse(config: Config, log: Logger): Promise<Gateh
     await db.close().catch(() => undefined);
     throw err;
   }
+}
+
+/** Unmatched /api paths answer the contract's JSON 404 too. */
+function apiErrorsFor(prefix: string) {
+  return (ctx: Koa.Context, next: Koa.Next) => (ctx.path === prefix || ctx.path.startsWith(`${prefix}/`) ? renderApiErrors(ctx, next) : next());
 }
 
 function healthRouter(db: Database): Router {

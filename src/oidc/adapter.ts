@@ -28,9 +28,10 @@ export function tokenMetaOf(ctx: object, id: string): TokenMeta | undefined {
   return requestTokenMeta.get(ctx)?.get(id);
 }
 
+/** ctx.oidc.client: extra client metadata keeps its snake_case names. */
 interface CurrentClient {
-  connectionId?: string;
-  consumerId?: string;
+  connection_id?: string;
+  consumer_id?: string;
 }
 
 function currentRequest() {
@@ -65,7 +66,7 @@ export function pgAdapterFactory(pool: Pool) {
                  expires_at = EXCLUDED.expires_at`,
         values: [
           this.model, id, payload, payload.grantId ?? null, payload.uid ?? null, payload.userCode ?? null,
-          payload.clientId ?? null, bound?.connectionId ?? null, bound?.consumerId ?? null, expiresIn ?? null,
+          payload.clientId ?? null, bound?.connection_id ?? null, bound?.consumer_id ?? null, expiresIn ?? null,
         ],
       });
     }
@@ -84,7 +85,7 @@ export function pgAdapterFactory(pool: Pool) {
 
       const { ctx, route, client } = currentRequest();
       // Another consumer of the same client cannot redeem, refresh or revoke this one's codes and tokens.
-      if (route && BINDING_ROUTES[route]?.has(this.model) && client?.connectionId !== row.connection_id) {
+      if (route && BINDING_ROUTES[route]?.has(this.model) && client?.connection_id !== row.connection_id) {
         return undefined;
       }
       if (ctx) {

@@ -34,11 +34,12 @@ export interface ProviderDeps {
   log: Logger;
 }
 
+/** ctx.oidc.client as Gatehouse fills it: extra metadata keeps its snake_case names. */
 interface GatehouseClient {
   clientId: string;
-  connectionId?: string;
-  consumerId?: string;
-  clientType?: string;
+  connection_id?: string;
+  consumer_id?: string;
+  client_type?: string;
   permissions?: string[];
 }
 
@@ -89,7 +90,7 @@ export function createProvider({ config, pool, manager, secrets, keys, log }: Pr
     // Lets a relying party and introspection tell the connection a token came through (CONTRACT §3).
     extraTokenClaims: async (ctx) => {
       const client = ctx.oidc.client as unknown as GatehouseClient | undefined;
-      return client ? { client_type: client.clientType, consumer_id: client.consumerId } : undefined;
+      return client ? { client_type: client.client_type, consumer_id: client.consumer_id } : undefined;
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     findAccount: async (_ctx, sub) => {
@@ -114,7 +115,7 @@ export function createProvider({ config, pool, manager, secrets, keys, log }: Pr
 }
 
 function mayIntrospect(client: GatehouseClient | undefined): boolean {
-  return client?.clientType === 'ADMIN' || !!client?.permissions?.includes('token:introspect');
+  return client?.client_type === 'ADMIN' || !!client?.permissions?.includes('token:introspect');
 }
 
 /**
