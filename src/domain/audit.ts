@@ -39,3 +39,31 @@ export async function recordAudit(
     [actor.type, actor.id, action, target.type, target.id, actor.requestId, JSON.stringify(details)],
   );
 }
+
+export interface AuditEventFilter {
+  target_id?: string;
+  actor_id?: string;
+  action?: string;
+}
+
+/** A page of the audit log, oldest first (`inserted_at`, then `id`, CONTRACT §4); filters match exactly. */
+export async function listAuditEvents(
+  manager: EntityManager, filter: AuditEventFilter, page: number, pageSize: number,
+): Promise<{ items: AuditEventView[]; total: number }> {
+  const values: unknown[] = [];
+  const where: string[] = [];
+  if (filter.target_id !== undefined) where.push(`target_id = $${values.push(filter.target_id)}`);
+  if (filter.actor_id !== undefined) where.push(`actor_id = $${values.push(filter.actor_id)}`);
+  if (filter.action !== undefined) where.push(`action = $${values.push(filter.action)}`);
+  const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  const n = values.length;
+  const rows: Array<AuditEventView & { total: string }> = await manager.query(
+    `SELECT id, actor_type, actor_id, action, target_type, target_id, request_id, details, inserted_at,
+            count(*) OVER () AS total
+     FROM audit_events ${clause} ORDER BY inserted_at, id LIMIT $${n + 1} OFFSET $${n + 2}`,
+    [...values, pageSize, (page - 1) * pageSize],
+  );
+  const total = rows.length ? Number(rows[0].total)
+    : Number((await manager.query(`SELECT count(*) AS total FROM audit_events ${clause}`, values))[0].total);
+  return { items: rows.map(({ total: _total, ...event }) => event), total };
+}

@@ -102,3 +102,36 @@ export async function updateClient(manager: EntityManager, actor: Actor, id: str
     return rows[0];
   });
 }
+
+export interface ClientFilter {
+  name?: string;
+  client_type?: ClientType;
+  is_blocked?: boolean;
+  /** Narrows the list to one client: how a non-ADMIN caller sees only itself (CONTRACT §4 "Context"). */
+  id?: string;
+}
+
+/** A page of clients in the contract's stable order (`inserted_at`, then `id`); `name` matches a substring, any case. */
+export async function listClients(
+  manager: EntityManager, filter: ClientFilter, page: number, pageSize: number,
+): Promise<{ items: ClientView[]; total: number }> {
+  const where: string[] = [];
+  const values: unknown[] = [];
+  if (filter.name !== undefined) {
+    values.push(`%${filter.name.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    where.push(`name ILIKE $${values.length}`);
+  }
+  if (filter.client_type !== undefined) where.push(`client_type = $${values.push(filter.client_type)}`);
+  if (filter.is_blocked !== undefined) where.push(`is_blocked = $${values.push(filter.is_blocked)}`);
+  if (filter.id !== undefined) where.push(`id = $${values.push(filter.id)}`);
+  const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  const n = values.length;
+  const rows: Array<ClientView & { total: string }> = await manager.query(
+    `SELECT ${CLIENT_COLUMNS}, count(*) OVER () AS total FROM clients ${clause}
+     ORDER BY inserted_at, id LIMIT $${n + 1} OFFSET $${n + 2}`,
+    [...values, pageSize, (page - 1) * pageSize],
+  );
+  const total = rows.length ? Number(rows[0].total)
+    : Number((await manager.query(`SELECT count(*) AS total FROM clients ${clause}`, values))[0].total);
+  return { items: rows.map(({ total: _total, ...client }) => client), total };
+}

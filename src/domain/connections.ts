@@ -144,3 +144,28 @@ export async function deleteConnection(manager: EntityManager, actor: Actor, cli
     await recordAudit(tx, actor, 'connection.delete', { type: 'connection', id: connectionId }, { client_id: clientId });
   });
 }
+
+export interface ConnectionFilter {
+  consumer_id?: string;
+  redirect_uri?: string;
+}
+
+/** A page of one client's connections in the contract's stable order (`inserted_at`, then `id`); filters match exactly. */
+export async function listConnections(
+  manager: EntityManager, clientId: string, filter: ConnectionFilter, page: number, pageSize: number,
+): Promise<{ items: ConnectionView[]; total: number }> {
+  const values: unknown[] = [clientId];
+  const where = ['client_id = $1'];
+  if (filter.consumer_id !== undefined) where.push(`consumer_id = $${values.push(filter.consumer_id)}`);
+  if (filter.redirect_uri !== undefined) where.push(`redirect_uri = $${values.push(filter.redirect_uri)}`);
+  const clause = `WHERE ${where.join(' AND ')}`;
+  const n = values.length;
+  const rows: Array<ConnectionView & { total: string }> = await manager.query(
+    `SELECT ${CONNECTION_COLUMNS}, count(*) OVER () AS total FROM connections ${clause}
+     ORDER BY inserted_at, id LIMIT $${n + 1} OFFSET $${n + 2}`,
+    [...values, pageSize, (page - 1) * pageSize],
+  );
+  const total = rows.length ? Number(rows[0].total)
+    : Number((await manager.query(`SELECT count(*) AS total FROM connections ${clause}`, values))[0].total);
+  return { items: rows.map(({ total: _total, ...connection }) => connection), total };
+}
