@@ -1,4 +1,5 @@
 import { Initial1732300000000 } from './1732300000000-Initial.js';
+import { Services1732400000000 } from './1732400000000-Services.js';
 
 // Listed explicitly, in order: no glob loading, so tsx, jest and the CLI see the same set.
-export const MIGRATIONS = [Initial1732300000000];
+export const MIGRATIONS = [Initial1732300000000, Services1732400000000];
