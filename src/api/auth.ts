@@ -4,6 +4,7 @@ import type Provider from 'oidc-provider';
 import type { Pool } from 'pg';
 import type { ClientType } from '../../entities/index.js';
 import type { Actor } from '../domain/audit.js';
+import { UUID } from '../domain/clients.js';
 import { findActiveClient } from '../domain/connectionLookup.js';
 import { Forbidden } from '../domain/errors.js';
 import { liveScope } from '../domain/permissions.js';
@@ -66,9 +67,20 @@ export function assertMayAddress(caller: Caller, clientId: string): void {
   if (caller.clientType !== 'ADMIN' && caller.clientId !== clientId) throw new Forbidden('forbidden');
 }
 
+/** Client ids are stored lower case when they are UUIDs (src/domain/clients.ts), so compare them that way. */
+export function canonicalClientId(id: string): string {
+  return UUID.test(id) ? id.toLowerCase() : id;
+}
+
+/** The path's client id as validated (ctx.state.params) or as routed, canonical. */
+export function addressedClientId(ctx: Context, param = 'id'): string {
+  const params = (ctx.state.params ?? (ctx as unknown as { params: Record<string, string> }).params) as Record<string, string>;
+  return canonicalClientId(params[param]);
+}
+
 export function ownClient(param: string) {
   return async (ctx: Context, next: Next) => {
-    assertMayAddress(callerOf(ctx), (ctx as unknown as { params: Record<string, string> }).params[param]);
+    assertMayAddress(callerOf(ctx), addressedClientId(ctx, param));
     await next();
   };
 }

@@ -4,7 +4,14 @@ import type Provider from 'oidc-provider';
 import type { Pool } from 'pg';
 import type { EntityManager } from 'typeorm';
 import type { Secrets } from '../domain/secrets.js';
+import { auditEventRoutes } from './auditEvents.js';
+import { clientRoutes } from './clients.js';
+import { connectionRoutes } from './connections.js';
+import { openApiRoutes } from './openapi.js';
+import { permissionRoutes } from './permissions.js';
+import { printerRoutes } from './printers.js';
 import { type RouteSpec, mountRoutes } from './route.js';
+import { serviceRoutes } from './services.js';
 
 export interface ApiDeps {
   manager: EntityManager;
@@ -14,8 +21,18 @@ export interface ApiDeps {
 }
 
 /** Every route of the API; the OpenAPI document is built from this same list. */
-export function apiRoutes(_deps: ApiDeps): RouteSpec[] {
-  return [];
+export function apiRoutes(deps: ApiDeps): RouteSpec[] {
+  const routes: RouteSpec[] = [
+    ...clientRoutes(deps),
+    ...connectionRoutes(deps),
+    ...permissionRoutes(deps),
+    ...auditEventRoutes(deps),
+    ...serviceRoutes(deps),
+    ...printerRoutes(deps),
+  ];
+  // The document describes every route above and its own routes too.
+  routes.push(...openApiRoutes(routes));
+  return routes;
 }
 
 export function apiRouter(deps: ApiDeps): Router {

@@ -27,3 +27,13 @@ export function pageOf<T>(data: T[], total: number, page: number, pageSize: numb
 export function window(page: number, pageSize: number): { limit: number; offset: number } {
   return { limit: pageSize, offset: (page - 1) * pageSize };
 }
+
+/** The query schema of a list route: paging plus its filters; any other parameter is a problem (CONTRACT §4). */
+export function listQuery(filters: Record<string, object> = {}) {
+  return { type: 'object', additionalProperties: false, properties: { ...pagingQuery, ...filters } } as const;
+}
+
+/** page and page_size from a query that listQuery validated (defaults applied). */
+export function pageParams(query: Record<string, unknown>): { page: number; pageSize: number } {
+  return { page: query.page as number, pageSize: query.page_size as number };
+}

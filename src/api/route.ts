@@ -16,12 +16,18 @@ export interface RouteSpec {
   /** Koa style, e.g. '/clients/:id/connections/:connection_id'. */
   path: string;
   summary: string;
+  /** OpenAPI tag: the resource the route belongs to. */
+  tag?: string;
   /** Any one of these scopes; [] = any valid token. */
   scopes: readonly string[];
+  /** 'public': no bearer token at all (the OpenAPI document and its viewer). Default 'bearer'. */
+  auth?: 'bearer' | 'public';
   /** Path parameter naming the client that a non-ADMIN caller must be (CONTRACT §4 "Context"). */
   ownClientParam?: string;
   /** Extra checks after authentication and before the body is read (e.g. ADMIN only). */
   guards?: Middleware[];
+  /** Says that a guard may answer 403 forbidden, for the OpenAPI document (ownClientParam implies it). */
+  forbidden?: boolean;
   params?: Schema;
   query?: Schema;
   body?: Schema;
@@ -31,18 +37,35 @@ export interface RouteSpec {
   response?: Schema;
   /** `data` is a list with `paging`. */
   list?: boolean;
+  /** Error statuses the handler itself may answer (404, 409), for the OpenAPI document. */
+  errors?: Array<404 | 409>;
+  /** The handler sets ctx.body and ctx.type itself (non-JSON responses); `produces` names the media type. */
+  raw?: boolean;
+  produces?: string;
   handler: (ctx: Context) => Promise<unknown>;
 }
 
 const Ajv = AjvModule.default ?? AjvModule;
 // Shapes responses: anything not in the response schema (a secret hash, say) is removed, never sent.
-const shaper = new Ajv({ removeAdditional: 'all', strict: false, validateFormats: false });
+// allErrors so that one invalid field cannot stop the removal before it reaches the rest.
+const shaper = new Ajv({ removeAdditional: 'all', strict: false, validateFormats: false, allErrors: true });
+
+/** The JSON the route will send: serialised first (dates become strings), then stripped to the schema. */
+export function responseShaper(schema: Schema | undefined): (data: unknown) => unknown {
+  const shape = schema ? shaper.compile(schema) : undefined;
+  return (data) => {
+    if (data === undefined) return data;
+    const json = JSON.parse(JSON.stringify(data));
+    if (shape) for (const item of Array.isArray(json) ? json : [json]) shape(item);
+    return json;
+  };
+}
 
 export function mountRoutes(router: Router, specs: RouteSpec[], provider: Provider, pool: Pool): void {
   const authenticate = bearer(provider, pool);
   for (const spec of specs) {
-    const shape = spec.response ? shaper.compile(spec.response) : undefined;
-    const chain: Middleware[] = [authenticate, requireScope(spec.scopes)];
+    const shape = responseShaper(spec.response);
+    const chain: Middleware[] = spec.auth === 'public' ? [] : [authenticate, requireScope(spec.scopes)];
     if (spec.params) chain.push(validateParams(spec.params));
     if (spec.query) chain.push(validateQuery(spec.query));
     if (spec.ownClientParam) chain.push(ownClient(spec.ownClientParam));
@@ -51,9 +74,9 @@ export function mountRoutes(router: Router, specs: RouteSpec[], provider: Provid
     chain.push(async (ctx) => {
       const result = await spec.handler(ctx);
       ctx.status = spec.status;
-      if (spec.status === 204) return;
-      const payload = (spec.list ? result : { data: result }) as { data: unknown };
-      if (shape) for (const item of Array.isArray(payload.data) ? payload.data : [payload.data]) shape(item);
+      if (spec.status === 204 || spec.raw) return;
+      const payload = (spec.list ? { ...(result as object) } : { data: result }) as { data: unknown };
+      payload.data = shape(payload.data);
       ctx.body = payload;
     });
     router[spec.method](spec.path, ...(chain as Parameters<Router['get']>[1][]));

@@ -54,3 +54,110 @@ export const newUserBody = {
     },
   },
 } as const;
+
+// --- path parameters ---------------------------------------------------------------------------
+
+/** A client id is a UUID (ADMIN, MIS, MSP, PHARMACY) or a service's System ID (CONTRACT §2); anything else is malformed. */
+export const clientIdParam = {
+  type: 'string',
+  pattern: '^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[a-z0-9][a-z0-9_-]{2,63})$',
+  description: 'a UUID, or the System ID of a service',
+} as const;
+
+export const uuidParam = { type: 'string', format: 'uuid' } as const;
+
+export function pathParams(properties: Record<string, object>) {
+  return { type: 'object', required: Object.keys(properties), properties } as const;
+}
+
+// --- views: what responses may carry; anything else is stripped before sending ------------------
+
+const timestamp = { type: 'string', format: 'date-time' } as const;
+
+export const clientView = {
+  type: 'object',
+  required: ['id', 'name', 'client_type', 'permissions', 'is_blocked', 'block_reason', 'inserted_at', 'updated_at'],
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    client_type: { type: 'string', enum: [...CLIENT_TYPES] },
+    permissions: { type: 'array', items: { type: 'string' } },
+    is_blocked: { type: 'boolean' },
+    block_reason: { type: ['string', 'null'] },
+    inserted_at: timestamp,
+    updated_at: timestamp,
+  },
+} as const;
+
+export const connectionView = {
+  type: 'object',
+  required: ['id', 'client_id', 'consumer_id', 'redirect_uri', 'inserted_at', 'updated_at'],
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    client_id: { type: 'string' },
+    consumer_id: { type: 'string' },
+    redirect_uri: { type: ['string', 'null'] },
+    inserted_at: timestamp,
+    updated_at: timestamp,
+  },
+} as const;
+
+/** The one response that shows a connection's secret: the refresh_secret action (CONTRACT §4). */
+export const connectionWithSecretView = {
+  ...connectionView,
+  required: [...connectionView.required, 'secret'],
+  properties: {
+    ...connectionView.properties,
+    secret: { type: 'string', description: 'the new secret, shown this once' },
+  },
+} as const;
+
+export const permissionView = {
+  type: 'object',
+  required: ['name', 'description'],
+  properties: { name: { type: 'string' }, description: { type: 'string' } },
+} as const;
+
+export const auditEventView = {
+  type: 'object',
+  required: ['id', 'actor_type', 'actor_id', 'action', 'target_type', 'target_id', 'request_id', 'details', 'inserted_at'],
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    actor_type: { type: 'string', enum: ['user', 'client', 'system'] },
+    actor_id: { type: ['string', 'null'] },
+    action: { type: 'string', examples: ['connection.refresh_secret'] },
+    target_type: { type: 'string' },
+    target_id: { type: 'string' },
+    request_id: { type: ['string', 'null'] },
+    // No `properties` here on purpose: the shaper keeps what the domain wrote, which never holds a secret.
+    details: { type: 'object' },
+    inserted_at: timestamp,
+  },
+} as const;
+
+// --- request bodies ------------------------------------------------------------------------------
+
+export const clientPatchBody = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: {
+    name: friendlyName,
+    is_blocked: { type: 'boolean' },
+    block_reason: { type: ['string', 'null'], maxLength: 1000 },
+  },
+} as const;
+
+export const connectionPatchBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['redirect_uri'],
+  properties: { redirect_uri: redirectUri },
+} as const;
+
+export const newPermissionBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'description'],
+  properties: { name: permissionName, description: { type: 'string', maxLength: 1000 } },
+} as const;

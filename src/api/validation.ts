@@ -25,6 +25,8 @@ export const BODY_LIMIT = '64kb';
 
 type EntryType = InvalidEntry['entry_type'];
 
+export const INVALID_ENTRY_TYPES: readonly EntryType[] = ['json_data_property', 'query_parameter', 'path_parameter'];
+
 export function toEntries(errors: ErrorObject[] | null | undefined, entryType: EntryType): InvalidEntry[] {
   const byEntry = new Map<string, InvalidEntry>();
   for (const e of errors ?? []) {
