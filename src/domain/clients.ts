@@ -91,9 +91,10 @@ export async function updateClient(manager: EntityManager, actor: Actor, id: str
     if (!before.length) throw new NotFound();
     const isBlocked = changes.is_blocked ?? before[0].is_blocked;
     const blockReason = !isBlocked ? null : changes.block_reason !== undefined ? changes.block_reason : before[0].block_reason;
+    // TypeORM's query() answers [rows, count] to a bare UPDATE ... RETURNING; inside WITH it answers the rows.
     const rows: ClientView[] = await tx.query(
-      `UPDATE clients SET name = $2, is_blocked = $3, block_reason = $4, updated_at = now()
-       WHERE id = $1 RETURNING ${CLIENT_COLUMNS}`,
+      `WITH changed AS (UPDATE clients SET name = $2, is_blocked = $3, block_reason = $4, updated_at = now()
+       WHERE id = $1 RETURNING ${CLIENT_COLUMNS}) SELECT * FROM changed`,
       [id, changes.name ?? before[0].name, isBlocked, blockReason],
     );
     if (isBlocked && !before[0].is_blocked) await revokeClientTokens(tx, id);

@@ -101,9 +101,10 @@ export async function updateRedirectUri(
   return manager.transaction(async (tx) => {
     let rows: ConnectionView[];
     try {
+      // TypeORM's query() answers [rows, count] to a bare UPDATE/DELETE ... RETURNING; inside WITH, the rows.
       rows = await tx.query(
-        `UPDATE connections SET redirect_uri = $3, updated_at = now() WHERE id = $1 AND client_id = $2
-         RETURNING ${CONNECTION_COLUMNS}`,
+        `WITH changed AS (UPDATE connections SET redirect_uri = $3, updated_at = now() WHERE id = $1 AND client_id = $2
+         RETURNING ${CONNECTION_COLUMNS}) SELECT * FROM changed`,
         [connectionId, clientId, redirectUri],
       );
     } catch (err) {
@@ -123,8 +124,8 @@ export async function refreshSecret(
   const { secret, hash } = secrets.generate();
   return manager.transaction(async (tx) => {
     const rows: ConnectionView[] = await tx.query(
-      `UPDATE connections SET secret_hash = $3, updated_at = now() WHERE id = $1 AND client_id = $2
-       RETURNING ${CONNECTION_COLUMNS}`,
+      `WITH changed AS (UPDATE connections SET secret_hash = $3, updated_at = now() WHERE id = $1 AND client_id = $2
+       RETURNING ${CONNECTION_COLUMNS}) SELECT * FROM changed`,
       [connectionId, clientId, hash],
     );
     if (!rows.length) throw new NotFound();
@@ -137,7 +138,7 @@ export async function refreshSecret(
 export async function deleteConnection(manager: EntityManager, actor: Actor, clientId: string, connectionId: string): Promise<void> {
   await manager.transaction(async (tx) => {
     const rows: Array<{ id: string }> = await tx.query(
-      'DELETE FROM connections WHERE id = $1 AND client_id = $2 RETURNING id', [connectionId, clientId],
+      'WITH gone AS (DELETE FROM connections WHERE id = $1 AND client_id = $2 RETURNING id) SELECT id FROM gone', [connectionId, clientId],
     );
     if (!rows.length) throw new NotFound();
     await revokeConnectionTokens(tx, connectionId);
