@@ -35,6 +35,7 @@ export interface ReportedPrinter {
   status: PrinterStatus;
 }
 
+// UPDATE and DELETE go through a CTE: TypeORM's query() answers them with [rows, count], a SELECT with rows.
 const SYSTEM_COLUMNS = 'id, service_id, system_name, description, status, last_seen_at';
 const SERVICE_PRINTER_SELECT = `SELECT sp.id, sp.service_id, sp.printer_id, sp.name, sp.enabled, s.status, s.system_name,
   s.last_seen_at, sp.inserted_at, sp.updated_at
@@ -112,8 +113,8 @@ export async function updateServicePrinter(
     await lockPrintService(tx, serviceId);
     if (!UUID.test(id)) throw new NotFound();
     const rows: unknown[] = await tx.query(
-      `UPDATE service_printers SET name = COALESCE($3, name), enabled = COALESCE($4, enabled), updated_at = now()
-       WHERE id = $1 AND service_id = $2 RETURNING id`,
+      `WITH changed AS (UPDATE service_printers SET name = COALESCE($3, name), enabled = COALESCE($4, enabled), updated_at = now()
+       WHERE id = $1 AND service_id = $2 RETURNING id) SELECT id FROM changed`,
       [id, serviceId, changes.name ?? null, changes.enabled ?? null],
     );
     if (!rows.length) throw new NotFound();
@@ -128,7 +129,8 @@ export async function removeServicePrinter(manager: EntityManager, actor: Actor,
     await lockPrintService(tx, serviceId);
     if (!UUID.test(id)) throw new NotFound();
     const rows: Array<{ printer_id: string; name: string }> = await tx.query(
-      'DELETE FROM service_printers WHERE id = $1 AND service_id = $2 RETURNING printer_id, name', [id, serviceId],
+      `WITH removed AS (DELETE FROM service_printers WHERE id = $1 AND service_id = $2 RETURNING printer_id, name)
+       SELECT printer_id, name FROM removed`, [id, serviceId],
     );
     if (!rows.length) throw new NotFound();
     await recordAudit(tx, actor, 'printer.remove', { type: 'service_printer', id }, { service_id: serviceId, ...rows[0] });
@@ -179,8 +181,9 @@ export async function reportPrinters(
       [serviceId, names, printers.map((p) => p.description ?? ''), printers.map((p) => p.status)],
     );
     const lost: Array<{ system_name: string }> = await tx.query(
-      `UPDATE system_printers SET status = 'unknown', updated_at = now()
-       WHERE service_id = $1 AND status <> 'unknown' AND NOT (system_name = ANY($2::text[])) RETURNING system_name`,
+      `WITH lost AS (UPDATE system_printers SET status = 'unknown', updated_at = now()
+       WHERE service_id = $1 AND status <> 'unknown' AND NOT (system_name = ANY($2::text[])) RETURNING system_name)
+       SELECT system_name FROM lost`,
       [serviceId, names],
     );
     const known = new Map(before.map((b) => [b.system_name, b]));

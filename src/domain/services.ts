@@ -125,7 +125,8 @@ export async function updateService(
     const permissions = changes.permissions ? [...new Set(changes.permissions)] : before.permissions;
     if (changes.permissions) await assertKnownPermissions(tx, permissions);
     const rows: ServiceView[] = await tx.query(
-      `UPDATE clients SET name = $2, permissions = $3, updated_at = now() WHERE id = $1 RETURNING ${SERVICE_COLUMNS}`,
+      `WITH changed AS (UPDATE clients SET name = $2, permissions = $3, updated_at = now() WHERE id = $1 RETURNING *)
+       SELECT ${SERVICE_COLUMNS} FROM changed`,
       [clientId, changes.name ?? before.name, permissions],
     );
     const details: Record<string, unknown> = {};

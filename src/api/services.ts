@@ -1,0 +1,135 @@
+// /api/services (CONTRACT §4): print services and integrations, their permissions and their secret.
+import type { Context } from 'koa';
+import { SERVICE_TYPES } from '../../entities/index.js';
+import { SERVICE_ID } from '../domain/clients.js';
+import { Invalid } from '../domain/errors.js';
+import {
+  type ServiceFilter, createService, deleteService, getService, listServices, regenerateServiceSecret, updateService,
+} from '../domain/services.js';
+import { addressedClientId, adminOnly, callerOf } from './auth.js';
+import type { ApiDeps } from './index.js';
+import { listQuery, pageOf, pageParams } from './paging.js';
+import type { RouteSpec } from './route.js';
+import { clientIdParam, friendlyName, pathParams, permissionList } from './schemas.js';
+
+/** A friendly name: 1 to 255 characters, not only blanks (seed: "name displayed in the interface"). */
+export const displayName = { ...friendlyName, pattern: '\\S' } as const;
+
+const timestamp = { type: 'string', format: 'date-time' } as const;
+
+export const serviceView = {
+  type: 'object',
+  required: ['client_id', 'name', 'service_type', 'permissions', 'inserted_at', 'updated_at'],
+  properties: {
+    client_id: { type: 'string', description: 'the System ID' },
+    name: { type: 'string' },
+    service_type: { type: 'string', enum: [...SERVICE_TYPES] },
+    permissions: { type: 'array', items: { type: 'string' } },
+    inserted_at: timestamp,
+    updated_at: timestamp,
+  },
+} as const;
+
+/** The two responses that show a service's secret: creation and regenerate_secret (CONTRACT §4). */
+const serviceWithSecretView = {
+  ...serviceView,
+  required: [...serviceView.required, 'client_secret'],
+  properties: { ...serviceView.properties, client_secret: { type: 'string', description: 'shown this once' } },
+} as const;
+
+const newServiceBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['client_id', 'name', 'service_type'],
+  properties: {
+    client_id: { type: 'string', pattern: SERVICE_ID.source, description: 'the System ID, e.g. printer_service_001' },
+    name: displayName,
+    service_type: { type: 'string', enum: [...SERVICE_TYPES] },
+    permissions: { ...permissionList, description: 'from the catalog; a PRINT_SERVICE also gets printer:report (CONTRACT §5)' },
+  },
+} as const;
+
+const servicePatchBody = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: {
+    name: displayName,
+    permissions: { ...permissionList, description: 'replaces the whole set, printer:report included (CONTRACT §5)' },
+    service_type: { description: 'fixed at creation: any value is refused with 422' },
+  },
+} as const;
+
+export const servicePath = pathParams({ client_id: clientIdParam });
+
+export function serviceRoutes({ manager, secrets }: ApiDeps): RouteSpec[] {
+  return [
+    {
+      method: 'get', path: '/services', tag: 'services', summary: 'List services (a non-ADMIN caller sees only itself)',
+      scopes: ['service:read'],
+      query: listQuery({
+        name: { type: 'string', maxLength: 255, description: 'substring, any case' },
+        service_type: { type: 'string', enum: [...SERVICE_TYPES] },
+      }),
+      status: 200, list: true, response: serviceView,
+      handler: async (ctx: Context) => {
+        const { page, pageSize } = pageParams(ctx.state.query);
+        const { name, service_type } = ctx.state.query as ServiceFilter;
+        const caller = callerOf(ctx);
+        const filter: ServiceFilter = { name, service_type };
+        if (caller.clientType !== 'ADMIN') filter.client_id = caller.clientId;
+        const { items, total } = await listServices(manager, filter, page, pageSize);
+        return pageOf(items, total, page, pageSize);
+      },
+    },
+    {
+      method: 'post', path: '/services', tag: 'services',
+      summary: 'Create a service (ADMIN only); the response shows its client_secret this once',
+      scopes: ['service:write'], guards: [adminOnly()], forbidden: true, body: newServiceBody,
+      status: 201, response: serviceWithSecretView, errors: [409],
+      handler: async (ctx: Context) => {
+        const { service, client_secret } = await createService(manager, secrets, callerOf(ctx).actor, ctx.state.body);
+        return { ...service, client_secret };
+      },
+    },
+    {
+      method: 'get', path: '/services/:client_id', tag: 'services', summary: 'One service',
+      scopes: ['service:read'], params: servicePath, ownClientParam: 'client_id',
+      status: 200, response: serviceView, errors: [404],
+      handler: (ctx: Context) => getService(manager, addressedClientId(ctx, 'client_id')),
+    },
+    {
+      method: 'patch', path: '/services/:client_id', tag: 'services',
+      summary: 'Rename a service or replace its permissions (ADMIN only); removed permissions leave issued tokens at once',
+      scopes: ['service:write'], params: servicePath, guards: [adminOnly()], forbidden: true, body: servicePatchBody,
+      status: 200, response: serviceView, errors: [404],
+      handler: (ctx: Context) => {
+        const { service_type, ...changes } = ctx.state.body as Record<string, unknown>;
+        if (service_type !== undefined) {
+          throw Invalid.property('service_type', 'immutable',
+            'the service type cannot change after creation: delete the service and create a new one', { service_type });
+        }
+        return updateService(manager, callerOf(ctx).actor, addressedClientId(ctx, 'client_id'), changes);
+      },
+    },
+    {
+      method: 'delete', path: '/services/:client_id', tag: 'services',
+      summary: 'Delete a service (ADMIN only): revokes its tokens, removes its connections and printers',
+      scopes: ['service:write'], params: servicePath, guards: [adminOnly()], forbidden: true,
+      status: 204, errors: [404],
+      handler: (ctx: Context) => deleteService(manager, callerOf(ctx).actor, addressedClientId(ctx, 'client_id')),
+    },
+    {
+      method: 'post', path: '/services/:client_id/actions/regenerate_secret', tag: 'services',
+      summary: 'A new client_secret, shown this once; the old one fails and its tokens are revoked at once',
+      scopes: ['service:write'], params: servicePath, ownClientParam: 'client_id',
+      status: 200, response: serviceWithSecretView, errors: [404],
+      handler: async (ctx: Context) => {
+        const { service, client_secret } = await regenerateServiceSecret(
+          manager, secrets, callerOf(ctx).actor, addressedClientId(ctx, 'client_id'),
+        );
+        return { ...service, client_secret };
+      },
+    },
+  ];
+}
