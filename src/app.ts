@@ -10,6 +10,7 @@ import { Secrets } from './domain/secrets.js';
 import { requestContext } from './http.js';
 import { renderApiErrors } from './api/errors.js';
 import { apiRouter } from './api/index.js';
+import { consoleRouter } from './console/index.js';
 import { internalRouter } from './internal/router.js';
 import type { Logger } from './log.js';
 import { purgeExpired } from './oidc/adapter.js';
@@ -51,6 +52,7 @@ export async function startGatehouse(config: Config, log: Logger): Promise<Gateh
     app.use(apiErrorsFor('/api'));
     app.use(apiRouter({ manager, pool: db.pool, secrets, provider }).routes());
     app.use(interactionRouter(provider, manager).routes());
+    app.use(consoleRouter({ manager, secrets, provider, issuer: config.issuer, cookieKeys: keys.cookieKeys }).routes());
 
     const internal = new Koa();
     internal.use(requestContext(log));

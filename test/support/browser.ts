@@ -1,0 +1,49 @@
+// A real browser for console tests: Debian's Chromium driven by playwright-core (npx playwright install cannot
+// work here), and helpers to sign in to the console and keep screenshots for a person to look at.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { PASSWORD } from './internal.js';
+
+export const ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../artifacts');
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+}
+
+export const DESKTOP = { width: 1280, height: 900 };
+export const PHONE = { width: 390, height: 844 };
+
+export async function newPage(browser: Browser, viewport = DESKTOP): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  return { context, page };
+}
+
+/** Signs in through the console's authorization-code flow: login page, consent on the first time. */
+export async function signIn(page: Page, baseUrl: string, email: string, password = PASSWORD, path = '/console'): Promise<void> {
+  await page.goto(`${baseUrl}${path}`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForLoadState();
+  if (new URL(page.url()).pathname.startsWith('/interaction/')) {
+    const allow = page.getByRole('button', { name: /allow|approve|continue|confirm/i }).first();
+    if (await allow.count()) {
+      await allow.click();
+      await page.waitForLoadState();
+    }
+  }
+}
+
+/** Saves a full-page screenshot under test/artifacts/ (ignored by git). */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const file = path.join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
