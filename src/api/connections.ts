@@ -9,7 +9,7 @@ import type { ApiDeps } from './index.js';
 import { listQuery, pageOf, pageParams } from './paging.js';
 import type { RouteSpec } from './route.js';
 import {
-  clientIdParam, connectionPatchBody, connectionView, connectionWithSecretView, pathParams, uuidParam,
+  clientIdParam, connectionPatchBody, emptyBody, connectionView, connectionWithSecretView, pathParams, uuidParam,
 } from './schemas.js';
 
 const clientPath = pathParams({ id: clientIdParam });
@@ -63,7 +63,7 @@ export function connectionRoutes({ manager, secrets }: ApiDeps): RouteSpec[] {
     {
       ...common, method: 'patch', path: `${ONE}/actions/refresh_secret`,
       summary: 'A new secret for the connection, shown this once; the old secret and its tokens stop working',
-      scopes: ['connection:refresh_secret', 'connection:delete'], params: connectionPath,
+      scopes: ['connection:refresh_secret', 'connection:delete'], params: connectionPath, body: emptyBody,
       status: 200, response: connectionWithSecretView,
       handler: async (ctx: Context) => {
         const { connection, secret } = await refreshSecret(

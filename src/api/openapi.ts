@@ -158,7 +158,7 @@ function operation(spec: RouteSpec) {
     security: spec.auth === 'public' ? [] : [{ bearer: [...spec.scopes] }],
     'x-scopes': [...spec.scopes],
     parameters: [...parameters(spec.params, 'path'), ...parameters(spec.query, 'query')],
-    ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: spec.body } } } } : {}),
+    ...(spec.body ? { requestBody: { required: !!(spec.body as { required?: string[] }).required?.length, content: { 'application/json': { schema: spec.body } } } } : {}),
     responses,
   };
 }

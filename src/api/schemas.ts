@@ -161,3 +161,6 @@ export const newPermissionBody = {
   required: ['name', 'description'],
   properties: { name: permissionName, description: { type: 'string', maxLength: 1000 } },
 } as const;
+
+/** An action that takes no input: an empty body or `{}`; any field is a problem (CONTRACT §4). */
+export const emptyBody = { type: 'object', additionalProperties: false, properties: {} } as const;
