@@ -2,7 +2,7 @@
 // the router serves, built from the same schemas that validate requests; a docs page served without a CDN.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import Ajv2020Module from 'ajv/dist/2020.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { apiRouter } from '../src/api/index.js';
 import { responseShaper } from '../src/api/route.js';
 import { connectionPatchBody, connectionView } from '../src/api/schemas.js';
@@ -46,7 +46,6 @@ describe('GET /api/openapi.json', () => {
   });
 
   test('every schema in it is valid JSON Schema 2020-12 (the dialect of OpenAPI 3.1)', () => {
-    const Ajv2020 = (Ajv2020Module as unknown as { default: typeof Ajv2020Module }).default ?? Ajv2020Module;
     const ajv = new Ajv2020({ strict: false, validateFormats: false });
     const schemas: unknown[] = [...Object.values(doc.components.schemas)];
     for (const ops of Object.values(doc.paths) as Array<Record<string, any>>) {
