@@ -83,8 +83,7 @@ async function call(base: string, method: string, p: string, body: unknown, head
 }
 
 /** A print service through the internal API (CONTRACT §6) and a client_credentials token of its own. */
-async function printServiceToken(server: { url: string; internalUrl: string }): Promise<string> {
-  const id = 'bench_print_service';
+async function printServiceToken(server: { url: string; internalUrl: string }, id: string): Promise<string> {
   await call(server.internalUrl, 'POST', '/internal/clients', { id, name: 'Bench print service', client_type: 'PRINT_SERVICE' });
   const { data } = await call(server.internalUrl, 'PUT', `/internal/clients/${id}/connections`, { consumer_id: id });
   const res = await fetch(`${server.url}/token`, {
@@ -118,19 +117,28 @@ async function measure(scenario: string, url: string, request: CannonRequest, se
 async function main(): Promise<void> {
   const server = await startServer();
   try {
-    const token = await printServiceToken(server);
+    const token = await printServiceToken(server, 'bench_print_service');
+    const others: string[] = [];
+    for (let i = 1; i <= CONNECTIONS; i++) others.push(await printServiceToken(server, `bench_print_service_${i}`));
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const steady: CannonRequest = { method: 'PUT', path: '/api/print_service/printers', headers, body: JSON.stringify({ printers: printers() }) };
     // Every request changes one printer's status, so every report also writes an audit event.
     let n = 0;
     const changing: CannonRequest = { ...steady, setupRequest: (r) => ({ ...r, body: JSON.stringify({ printers: printers(n++ % PRINTERS) }) }) };
+    // The same heartbeat from CONNECTIONS print services in turn: reports of different services do not queue on each other.
+    let k = 0;
+    const many: CannonRequest = {
+      ...steady, setupRequest: (r) => ({ ...r, headers: { ...headers, authorization: `Bearer ${others[k++ % others.length]}` } }),
+    };
     const live: CannonRequest = { method: 'GET', path: '/health/live', headers: {} };
 
     await measure('warm-up', server.url, steady, 2);
     const rows = [
       await measure('GET /health/live (baseline)', server.url, live),
+      await measure('GET /api/permissions, same token (bearer check only)', server.url, { method: 'GET', path: '/api/permissions', headers }),
       await measure(`PUT /api/print_service/printers, ${PRINTERS} printers, unchanged (heartbeat)`, server.url, steady),
       await measure(`PUT /api/print_service/printers, ${PRINTERS} printers, one status changes (audited)`, server.url, changing),
+      await measure(`PUT /api/print_service/printers, ${PRINTERS} printers, heartbeats of ${CONNECTIONS} services in turn`, server.url, many),
     ];
     const check = await fetch(`${server.url}/api/print_service/printers`, { method: 'PUT', headers, body: steady.body });
     const reported = ((await check.json()) as { data: unknown[] }).data.length;
@@ -138,7 +146,7 @@ async function main(): Promise<void> {
     console.log('| scenario | req/s | p50 ms | p99 ms | requests | errors |');
     console.log('|---|---:|---:|---:|---:|---:|');
     for (const r of rows) console.log(`| ${r.scenario} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.requests} | ${r.errors} |`);
-    const ratio = rows[1].rps / rows[0].rps;
+    const ratio = rows[2].rps / rows[0].rps;
     console.log(`\nreport (heartbeat) / health baseline: ${(ratio * 100).toFixed(1)} %`);
   } finally {
     await server.stop();

@@ -166,37 +166,45 @@ export async function reportPrinters(
   return manager.transaction(async (tx) => {
     const service = await lockService(tx, serviceId);
     if (service.service_type !== 'PRINT_SERVICE') throw new Forbidden('forbidden');
-    const before: Array<{ system_name: string; description: string; status: string }> = await tx.query(
-      'SELECT system_name, description, status FROM system_printers WHERE service_id = $1', [serviceId],
-    );
     const names = printers.map((p) => p.system_name);
-    await tx.query(
-      `INSERT INTO system_printers (service_id, system_name, description, status)
-       SELECT $1, r.system_name, r.description, r.status
-       FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS r(system_name, description, status, n) ORDER BY r.n
-       ON CONFLICT (service_id, system_name) DO UPDATE SET description = EXCLUDED.description, status = EXCLUDED.status,
-         last_seen_at = now(), updated_at = CASE
-           WHEN (system_printers.description, system_printers.status) IS DISTINCT FROM (EXCLUDED.description, EXCLUDED.status)
-           THEN now() ELSE system_printers.updated_at END`,
+    // One statement: every CTE reads the snapshot from before it, so `prior` holds the last report's state.
+    const rows: Array<SystemPrinterView & { change: 'added' | 'changed' | 'lost' | null }> = await tx.query(
+      `WITH reported AS (
+         SELECT * FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS r(system_name, description, status, n)),
+       prior AS (SELECT id, description, status FROM system_printers WHERE service_id = $1),
+       upserted AS (
+         INSERT INTO system_printers (service_id, system_name, description, status)
+         SELECT $1, system_name, description, status FROM reported ORDER BY n
+         ON CONFLICT (service_id, system_name) DO UPDATE SET description = EXCLUDED.description, status = EXCLUDED.status,
+           last_seen_at = now(), updated_at = CASE
+             WHEN (system_printers.description, system_printers.status) IS DISTINCT FROM (EXCLUDED.description, EXCLUDED.status)
+             THEN now() ELSE system_printers.updated_at END
+         RETURNING ${SYSTEM_COLUMNS}, inserted_at),
+       lost AS (
+         UPDATE system_printers SET status = 'unknown', updated_at = now()
+         WHERE service_id = $1 AND status <> 'unknown' AND NOT (system_name = ANY($2::text[]))
+         RETURNING ${SYSTEM_COLUMNS}, inserted_at)
+       SELECT u.*, CASE WHEN p.id IS NULL THEN 'added'
+         WHEN (p.description, p.status) IS DISTINCT FROM (u.description, u.status) THEN 'changed' END AS change
+       FROM upserted u LEFT JOIN prior p ON p.id = u.id
+       UNION ALL SELECT l.*, 'lost' FROM lost l
+       UNION ALL SELECT ${SYSTEM_COLUMNS}, inserted_at, NULL FROM system_printers
+         WHERE service_id = $1 AND status = 'unknown' AND NOT (system_name = ANY($2::text[]))
+       ORDER BY inserted_at, id`,
       [serviceId, names, printers.map((p) => p.description ?? ''), printers.map((p) => p.status)],
     );
-    const lost: Array<{ system_name: string }> = await tx.query(
-      `WITH lost AS (UPDATE system_printers SET status = 'unknown', updated_at = now()
-       WHERE service_id = $1 AND status <> 'unknown' AND NOT (system_name = ANY($2::text[])) RETURNING system_name)
-       SELECT system_name FROM lost`,
-      [serviceId, names],
-    );
-    const known = new Map(before.map((b) => [b.system_name, b]));
-    const added = printers.filter((p) => !known.has(p.system_name)).map((p) => p.system_name);
-    const changed = printers.filter((p) => {
-      const b = known.get(p.system_name);
-      return b && (b.status !== p.status || b.description !== (p.description ?? ''));
-    }).map((p) => ({ system_name: p.system_name, status: p.status }));
-    if (added.length || changed.length || lost.length) {
+    const named = (change: string) => rows.filter((r) => r.change === change).map((r) => r.system_name);
+    const changed = rows.filter((r) => r.change === 'changed').map((r) => ({ system_name: r.system_name, status: r.status }));
+    if (rows.some((r) => r.change)) {
       await recordAudit(tx, actor, 'printer.report', { type: 'service', id: serviceId }, {
-        added, changed, unknown: lost.map((l) => l.system_name),
+        added: named('added'), changed, unknown: named('lost'),
       });
+    } else {
+      // A heartbeat moved only last_seen_at: losing that to a crash is harmless, so skip the WAL flush wait.
+      await tx.query('SET LOCAL synchronous_commit = off');
     }
-    return tx.query(`SELECT ${SYSTEM_COLUMNS} FROM system_printers WHERE service_id = $1 ORDER BY inserted_at, id`, [serviceId]);
+    return rows.map(({ id, service_id, system_name, description, status, last_seen_at }) => ({
+      id, service_id, system_name, description, status, last_seen_at,
+    }));
   });
 }
