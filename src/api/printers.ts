@@ -10,10 +10,9 @@ import { addressedClientId, callerOf } from './auth.js';
 import type { ApiDeps } from './index.js';
 import { listQuery, pageOf, pageParams } from './paging.js';
 import type { RouteSpec } from './route.js';
-import { clientIdParam, pathParams, uuidParam } from './schemas.js';
+import { clientIdParam, pathParams, timestamp, uuidParam } from './schemas.js';
 import { displayName, servicePath } from './services.js';
 
-const timestamp = { type: 'string', format: 'date-time' } as const;
 const status = { type: 'string', enum: [...PRINTER_STATUSES] } as const;
 
 const systemPrinterView = {

@@ -72,7 +72,7 @@ export function pathParams(properties: Record<string, object>) {
 
 // --- views: what responses may carry; anything else is stripped before sending ------------------
 
-const timestamp = { type: 'string', format: 'date-time' } as const;
+export const timestamp = { type: 'string', format: 'date-time' } as const;
 
 export const clientView = {
   type: 'object',

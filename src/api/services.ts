@@ -10,12 +10,10 @@ import { addressedClientId, adminOnly, callerOf } from './auth.js';
 import type { ApiDeps } from './index.js';
 import { listQuery, pageOf, pageParams } from './paging.js';
 import type { RouteSpec } from './route.js';
-import { clientIdParam, friendlyName, pathParams, permissionList } from './schemas.js';
+import { clientIdParam, friendlyName, pathParams, permissionList, timestamp } from './schemas.js';
 
 /** A friendly name: 1 to 255 characters, not only blanks (seed: "name displayed in the interface"). */
 export const displayName = { ...friendlyName, pattern: '\\S' } as const;
-
-const timestamp = { type: 'string', format: 'date-time' } as const;
 
 export const serviceView = {
   type: 'object',
