@@ -12,7 +12,10 @@ import {
   type FieldErrors, actorOf, attempt, formOf, seeOther, need, page, pageParam, pager, param, text, uuidParam, validator,
 } from './web.js';
 
-const checkRedirect = validator({ type: 'object', required: ['redirect_uri'], properties: { redirect_uri: redirectUri } });
+// No `format` here: updateRedirectUri checks the CONTRACT §4 rules itself and says which one failed.
+const checkRedirect = validator({
+  type: 'object', required: ['redirect_uri'], properties: { redirect_uri: { type: 'string', minLength: 1, maxLength: redirectUri.maxLength } },
+});
 const checkBlock = validator({
   type: 'object', properties: { block_reason: { type: 'string', maxLength: 500 } },
 });

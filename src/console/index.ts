@@ -10,6 +10,8 @@ import { consoleClient } from '../domain/bootstrap.js';
 import type { Secrets } from '../domain/secrets.js';
 import { auditPages } from './audit.js';
 import { clientPages } from './clients.js';
+import { printerPages } from './printers.js';
+import { servicePages } from './services.js';
 import { signIn } from './signIn.js';
 import { consoleErrors, csrfForm, page, signedIn } from './web.js';
 
@@ -60,6 +62,8 @@ export function consoleRouter(deps: ConsoleDeps): Router {
     page(ctx, 'forbidden.njk', { title: 'Not allowed', scopes: HOME.map(([s]) => s) }, 403);
   });
   pages.use(signOut.routes());
+  pages.use(servicePages(manager, secrets).routes());
+  pages.use(printerPages(manager).routes());
   pages.use(clientPages(manager, secrets, consoleClientId).routes());
   pages.use(auditPages(manager).routes());
   router.use(pages.routes());
