@@ -1,7 +1,8 @@
 // How many GET /api/clients/{id}/connections per second Gatehouse serves with an ADMIN token (a full default
 // page of 50 connections), against GET /health/live in the same run (CONTRACT §4, issue 3).
 // Gatehouse runs as a child process (src/main.ts) on a fresh database; this process is the load generator.
-//   npx tsx bench/api-connections.ts        BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 10)
+//   npx tsx bench/api-connections.ts        BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 10),
+//   BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server)
 import { type ChildProcess, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -44,7 +45,7 @@ async function startGatehouse(): Promise<{ url: string; internalUrl: string; sto
   const dbName = `gh_bench_conn_${crypto.randomBytes(4).toString('hex')}`;
   await adminSql(`CREATE DATABASE ${dbName}`);
   const [port, internalPort] = [await freePort(), await freePort()];
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {

@@ -27,10 +27,8 @@ export function bearer(provider: Provider, pool: Pool) {
     const match = BEARER.exec(ctx.get('authorization'));
     if (!match) throw new Unauthorized();
     const value = match[1];
-    const [accessToken, clientCredentials] = await Promise.all([
-      provider.AccessToken.find(value), provider.ClientCredentials.find(value),
-    ]);
-    const token = accessToken ?? clientCredentials;
+    // Machines call the API with client_credentials tokens: look that model up first, a user's token second.
+    const token = (await provider.ClientCredentials.find(value)) ?? (await provider.AccessToken.find(value));
     if (!token || token.isExpired) throw new Unauthorized();
     const client = await findActiveClient(pool, token.clientId!);
     if (!client) throw new Unauthorized();
