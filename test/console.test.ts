@@ -67,8 +67,8 @@ describe('the admin console, step by step', () => {
     await page.getByLabel('Friendly Name').fill('   ');
     const [res] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.getByRole('button', { name: 'Save' }).click()]);
     expect(res.status()).toBe(422);
-    expect(await page.locator('#client_id-error').textContent()).toMatch(/must match/);
-    expect(await page.locator('#name-error').textContent()).toMatch(/pattern|must/);
+    expect(await page.locator('#client_id-error').textContent()).toMatch(/^Enter a System ID of 3 to 64 characters/);
+    expect(await page.locator('#name-error').textContent()).toMatch(/^Enter a friendly name/);
     expect(await page.getByLabel('System ID (Client ID)').getAttribute('aria-describedby')).toContain('client_id-error');
     await screenshot(page, 'service-new-errors');
   });
@@ -82,7 +82,7 @@ describe('the admin console, step by step', () => {
     secret = await secretInDialog(page);
     expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(await page.locator('#shown-client-id').inputValue()).toBe(SERVICE_ID);
-    await screenshot(page, 'service-created-dialog');
+    await screenshot(page, 'service-created-dialog', false);
     // HTML in a friendly name is text, never markup.
     expect(await page.locator('h1').textContent()).toBe(HOSTILE_NAME);
     expect(await page.locator('h1 b, h1 script').count()).toBe(0);
@@ -111,7 +111,7 @@ describe('the admin console, step by step', () => {
     const confirm = page.locator('dialog#regenerate-dialog');
     await confirm.waitFor({ state: 'visible' });
     expect(await confirm.textContent()).toContain('stops working at once');
-    await screenshot(page, 'service-regenerate-confirm');
+    await screenshot(page, 'service-regenerate-confirm', false);
     await confirm.getByRole('button', { name: 'Regenerate secret' }).click();
     const renewed = await secretInDialog(page);
     expect(renewed).not.toBe(secret);
@@ -154,7 +154,7 @@ describe('the admin console, step by step', () => {
     const name = page.locator('tr[data-printer="HP-LaserJet-4100"]').getByRole('textbox');
     await name.evaluate((el: HTMLInputElement) => { el.form!.noValidate = true; el.value = ' '; });
     await page.locator('tr[data-printer="HP-LaserJet-4100"]').getByRole('button', { name: 'Rename' }).click();
-    expect(await page.locator('tr[data-printer="HP-LaserJet-4100"] .field-error').textContent()).toMatch(/must/);
+    expect(await page.locator('tr[data-printer="HP-LaserJet-4100"] .field-error').textContent()).toMatch(/^Enter a friendly name/);
     await page.locator('tr[data-printer="HP-LaserJet-4100"]').getByRole('textbox').fill('Front desk printer');
     await page.locator('tr[data-printer="HP-LaserJet-4100"]').getByRole('button', { name: 'Rename' }).click();
     expect(await page.locator('tr[data-printer="HP-LaserJet-4100"]').getByRole('textbox').inputValue()).toBe('Front desk printer');
@@ -211,7 +211,7 @@ describe('the admin console, step by step', () => {
     await confirm.getByRole('button', { name: 'Refresh secret' }).click();
     const renewed = await secretInDialog(page);
     expect(renewed).not.toBe(connectionSecret);
-    await screenshot(page, 'connection-new-secret');
+    await screenshot(page, 'connection-new-secret', false);
     await page.getByRole('button', { name: 'I have copied it' }).click();
   });
 

@@ -4,7 +4,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { EntityManager } from 'typeorm';
 import { CLIENT_TYPES, type ClientType } from '../../entities/index.js';
-import { redirectUri } from '../api/schemas.js';
+import { clientPatchBody, redirectUri } from '../api/schemas.js';
 import { getClient, listClients, updateClient } from '../domain/clients.js';
 import { deleteConnection, getConnection, listConnections, refreshSecret, updateRedirectUri } from '../domain/connections.js';
 import type { Secrets } from '../domain/secrets.js';
@@ -15,10 +15,10 @@ import {
 // No `format` here: updateRedirectUri checks the CONTRACT §4 rules itself and says which one failed.
 const checkRedirect = validator({
   type: 'object', required: ['redirect_uri'], properties: { redirect_uri: { type: 'string', minLength: 1, maxLength: redirectUri.maxLength } },
-});
+}, { redirect_uri: `Enter an absolute URL of at most ${redirectUri.maxLength} characters.` });
 const checkBlock = validator({
-  type: 'object', properties: { block_reason: { type: 'string', maxLength: 500 } },
-});
+  type: 'object', properties: { block_reason: clientPatchBody.properties.block_reason },
+}, { block_reason: `Keep the reason to at most ${clientPatchBody.properties.block_reason.maxLength} characters.` });
 
 export function clientPages(manager: EntityManager, secrets: Secrets, consoleClientId: () => Promise<string | undefined>): Router {
   const router = new Router();
@@ -79,8 +79,9 @@ export function clientPages(manager: EntityManager, secrets: Secrets, consoleCli
   const showConnection = async (ctx: Context, extra: Record<string, unknown> = {}, status = 200) => {
     const client = await getClient(manager, param(ctx, 'id'));
     const connection = await getConnection(manager, client.id, uuidParam(ctx, 'cid'));
+    const consumer = connection.consumer_id === client.id ? client : await getClient(manager, connection.consumer_id);
     page(ctx, 'connection.njk', {
-      title: `Connection of ${client.name}`, section: 'clients', client, connection, errors: {},
+      title: `Connection of ${client.name}`, section: 'clients', client, connection, consumer, errors: {},
       form: { redirect_uri: connection.redirect_uri ?? '' }, ...extra,
     }, status);
   };

@@ -10,13 +10,13 @@ import {
   assignPrinter, listAvailablePrinters, listServicePrinters, removeServicePrinter, updateServicePrinter,
 } from '../domain/printers.js';
 import { getService } from '../domain/services.js';
-import { SERVICE_TYPE_LABELS } from './services.js';
+import { FRIENDLY_NAME_NEEDED, SERVICE_TYPE_LABELS } from './services.js';
 import { type FieldErrors, actorOf, attempt, formOf, need, page, param, seeOther, text, uuidParam, validator } from './web.js';
 
 const checkNew = validator({
   type: 'object', required: ['printer_id', 'name'], properties: { printer_id: { type: 'string', format: 'uuid' }, name: displayName },
-});
-const checkName = validator({ type: 'object', required: ['name'], properties: { name: displayName } });
+}, { printer_id: 'Choose one of the system printers.', name: FRIENDLY_NAME_NEEDED });
+const checkName = validator({ type: 'object', required: ['name'], properties: { name: displayName } }, { name: FRIENDLY_NAME_NEEDED });
 
 export function printerPages(manager: EntityManager): Router {
   const router = new Router();

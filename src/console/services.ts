@@ -17,6 +17,8 @@ import {
   actorOf, attempt, formOf, list, need, page, pageParam, pager, param, seeOther, text, validator,
 } from './web.js';
 
+export const FRIENDLY_NAME_NEEDED = 'Enter a friendly name of 1 to 255 characters that is not only spaces.';
+
 export const SERVICE_TYPE_LABELS: Record<string, string> = { PRINT_SERVICE: 'Print Service', INTEGRATION: 'Integration' };
 
 const checkNewService = validator({
@@ -28,10 +30,14 @@ const checkNewService = validator({
     service_type: { type: 'string', enum: [...SERVICE_TYPES] },
     permissions: permissionList,
   },
+}, {
+  client_id: 'Enter a System ID of 3 to 64 characters: lower-case letters, digits, _ or -, starting with a letter or digit.',
+  name: FRIENDLY_NAME_NEEDED,
+  service_type: 'Choose Print Service or Integration.',
 });
 const checkChanges = validator({
   type: 'object', required: ['name'], properties: { name: displayName, permissions: permissionList },
-});
+}, { name: FRIENDLY_NAME_NEEDED });
 
 export function servicePages(manager: EntityManager, secrets: Secrets): Router {
   const router = new Router();

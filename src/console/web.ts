@@ -96,10 +96,18 @@ export function fieldErrors(entries: Invalid['entries']): FieldErrors {
   return out;
 }
 
-/** Checks a form against a JSON Schema of src/api/schemas.ts, as the API does; the server never trusts the browser. */
-export function validator(schema: Schema) {
+/**
+ * Checks a form against the JSON Schemas of the API, as the API does: the server never trusts the browser.
+ * `messages` says in plain words what a field needs, in place of the schema's terse rule names.
+ */
+export function validator(schema: Schema, messages: Record<string, string> = {}) {
   const check = compileBody(schema);
-  return (value: Record<string, unknown>): FieldErrors | null => (check(value) ? null : fieldErrors(toEntries(check.errors, 'json_data_property')));
+  return (value: Record<string, unknown>): FieldErrors | null => {
+    if (check(value)) return null;
+    const errors = fieldErrors(toEntries(check.errors, 'json_data_property'));
+    for (const field of Object.keys(errors)) if (messages[field]) errors[field] = [messages[field]];
+    return errors;
+  };
 }
 
 /**

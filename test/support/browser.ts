@@ -40,10 +40,10 @@ export async function signIn(page: Page, baseUrl: string, email: string, passwor
   }
 }
 
-/** Saves a full-page screenshot under test/artifacts/ (ignored by git). */
-export async function screenshot(page: Page, name: string): Promise<string> {
+/** Saves a screenshot under test/artifacts/ (ignored by git); the viewport only for an open modal dialog. */
+export async function screenshot(page: Page, name: string, fullPage = true): Promise<string> {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const file = path.join(ARTIFACTS, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  await page.screenshot({ path: file, fullPage });
   return file;
 }
