@@ -4,7 +4,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { api, callerOfType, type ApiCaller } from './support/api.js';
-import { createClient, putConnection } from './support/internal.js';
+import { createClient, createUser, putConnection } from './support/internal.js';
+import { relyingParty, signIn } from './support/oauth.js';
 import { startServer, type TestServer } from './support/server.js';
 
 const TIMESTAMP = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
@@ -81,6 +82,25 @@ describe('every change through the API is recorded with who, what, on what, when
     await api(server, 'PATCH', `/api/clients/${admin.client.id}/connections/${admin.self.id}`, { token: admin.token, body: { redirect_uri: 'http://evil.example' } });
     await api(server, 'POST', '/api/permissions', { token: admin.token, body: { name: 'report:read', description: 'again' } });
     expect((await events('page_size=1')).paging.total_entries).toBe(before);
+  });
+});
+
+describe('a user acting through a client', () => {
+  test('a token from the code flow is recorded as the user, and carries only the scopes the membership allows', async () => {
+    const redirectUri = 'http://127.0.0.1:9/admin-cb';
+    const console = await createClient(server, { client_type: 'ADMIN', name: 'Console' });
+    const conn = await putConnection(server, console.id, { consumer_id: console.id, redirect_uri: redirectUri });
+    const user = await createUser(server, { email: 'ops@example.com', memberships: [{ client_id: console.id, scopes: ['client:read', 'client:write'] }] });
+    const rp = await relyingParty(server.url, console.id, conn.secret);
+    const { tokens } = await signIn(rp, server.url, { redirectUri, scope: 'openid client:read client:write connection:read', email: 'ops@example.com' });
+    const target = await createClient(server, { client_type: 'MSP', name: 'By a user' });
+    const res = await api(server, 'PATCH', `/api/clients/${target.id}`, { token: tokens.access_token, body: { name: 'Renamed by a user' }, headers: { 'x-request-id': 'user-req-1' } });
+    expect(res.status).toBe(200);
+    expect((await events(`target_id=${target.id}&action=client.update`)).data).toEqual([
+      expect.objectContaining({ actor_type: 'user', actor_id: user.id, request_id: 'user-req-1' }),
+    ]);
+    const denied = await api(server, 'GET', `/api/clients/${target.id}/connections`, { token: tokens.access_token });
+    expect(denied.body).toEqual({ error: { type: 'forbidden', message: 'Invalid scopes' } });
   });
 });
 
