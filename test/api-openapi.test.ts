@@ -7,6 +7,7 @@ import { apiRouter } from '../src/api/index.js';
 import { responseShaper } from '../src/api/route.js';
 import { connectionPatchBody, connectionView } from '../src/api/schemas.js';
 import { api } from './support/api.js';
+import { launchBrowser, screenshot } from './support/browser.js';
 import { startServer, type TestServer } from './support/server.js';
 
 let server: TestServer;
@@ -125,4 +126,32 @@ describe('GET /api/docs', () => {
     expect(unknown.status).toBe(422);
     expect((await api(server, 'GET', '/api/docs/..%2Fpackage.json')).status).toBe(422);
   });
+});
+
+describe('GET /api/docs in a browser', () => {
+  test('swagger-ui renders every operation without any request leaving this server', async () => {
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage();
+      const foreign: string[] = [];
+      const failed: string[] = [];
+      const errors: string[] = [];
+      await page.route('**/*', (route) => {
+        if (new URL(route.request().url()).origin === server.url) return route.continue();
+        foreign.push(route.request().url());
+        return route.abort();
+      });
+      page.on('requestfailed', (r) => failed.push(r.url()));
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${server.url}/api/docs`);
+      await page.locator('.opblock').first().waitFor({ timeout: 20_000 });
+      const operations = await page.locator('.opblock').count();
+      expect(operations).toBe(Object.values(doc.paths).flatMap((ops) => Object.keys(ops as object)).length);
+      await expect(page.getByText('Gatehouse management API').first().isVisible()).resolves.toBe(true);
+      await screenshot(page, 'api-docs');
+      expect({ foreign, failed, errors }).toEqual({ foreign: [], failed: [], errors: [] });
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 });
