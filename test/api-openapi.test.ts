@@ -74,12 +74,13 @@ describe('GET /api/openapi.json', () => {
           expect(op.security).toEqual([]);
           continue;
         }
-        expect({ route: `${method} ${path}`, security: op.security }).toEqual({ route: `${method} ${path}`, security: [{ bearer: op['x-scopes'] }] });
+        const security = op['x-scopes'].length ? op['x-scopes'].map((s: string) => ({ bearer: [s] })) : [{ bearer: [] }];
+        expect({ route: `${method} ${path}`, security: op.security }).toEqual({ route: `${method} ${path}`, security });
         expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(op['x-scopes'].length ? ['401', '403'] : ['401']));
       }
     }
     const refresh = doc.paths['/api/clients/{id}/connections/{connection_id}/actions/refresh_secret'].patch;
-    expect(refresh['x-scopes']).toEqual(['connection:refresh_secret', 'connection:delete']);
+    expect(refresh.security).toEqual([{ bearer: ['connection:refresh_secret'] }, { bearer: ['connection:delete'] }]);
     expect(Object.keys(refresh.responses).sort()).toEqual(['200', '400', '401', '403', '404', '413', '415', '422']);
     expect(doc.paths['/api/permissions'].get['x-scopes']).toEqual([]);
     expect(Object.keys(doc.paths['/api/permissions'].post.responses).sort()).toEqual(['201', '400', '401', '403', '409', '413', '415', '422']);

@@ -155,7 +155,8 @@ function operation(spec: RouteSpec) {
     description: scopeNote + contextNote,
     operationId: `${spec.method}${openApiPath(spec.path).replace(/[{}]/g, '').replace(/[/_](\w)/g, (_m, c: string) => c.toUpperCase())}`,
     ...(spec.tag ? { tags: [spec.tag] } : {}),
-    security: spec.auth === 'public' ? [] : [{ bearer: [...spec.scopes] }],
+    // Alternatives in a security list are OR (OpenAPI 3.1 §4.8.30): any one of the route's scopes will do.
+    security: spec.auth === 'public' ? [] : spec.scopes.length ? spec.scopes.map((s) => ({ bearer: [s] })) : [{ bearer: [] }],
     'x-scopes': [...spec.scopes],
     parameters: [...parameters(spec.params, 'path'), ...parameters(spec.query, 'query')],
     ...(spec.body ? { requestBody: { required: !!(spec.body as { required?: string[] }).required?.length, content: { 'application/json': { schema: spec.body } } } } : {}),
