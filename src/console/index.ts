@@ -66,6 +66,9 @@ export function consoleRouter(deps: ConsoleDeps): Router {
   pages.use(printerPages(manager).routes());
   pages.use(clientPages(manager, secrets, consoleClientId).routes());
   pages.use(auditPages(manager).routes());
+  pages.all('/{*rest}', (ctx) => page(ctx, 'message.njk', {
+    title: 'Not found', heading: 'Not found', message: 'There is no such page in the console.',
+  }, 404));
   router.use(pages.routes());
   return router;
 }
