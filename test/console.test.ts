@@ -19,7 +19,9 @@ beforeAll(async () => {
   server = await startServer();
   await bootstrapAdmin(server.gatehouse.db.dataSource.manager, server.gatehouse.secrets, server.url, ADMIN, PASSWORD);
   browser = await launchBrowser();
-  ({ page } = await newPage(browser, DESKTOP));
+  let context;
+  ({ context, page } = await newPage(browser, DESKTOP));
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
   page.setDefaultTimeout(5000);
   page.on('dialog', () => { throw new Error('a script ran: an alert() was shown'); });
 });
@@ -82,6 +84,9 @@ describe('the admin console, step by step', () => {
     secret = await secretInDialog(page);
     expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(await page.locator('#shown-client-id').inputValue()).toBe(SERVICE_ID);
+    await page.getByRole('button', { name: 'Copy Client Secret' }).click();
+    expect(await page.locator('#secret-dialog .copied').textContent()).toBe('Client Secret copied to the clipboard.');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
     await screenshot(page, 'service-created-dialog', false);
     // HTML in a friendly name is text, never markup.
     expect(await page.locator('h1').textContent()).toBe(HOSTILE_NAME);

@@ -15,7 +15,7 @@
     var status = dialog.querySelector('.copied');
     function done(ok) {
       button.textContent = ok ? 'Copied' : 'Copy';
-      if (status) status.textContent = ok ? button.getAttribute('aria-label').replace('Copy', '') + ' copied to the clipboard.' : 'Select the text and copy it by hand.';
+      if (status) status.textContent = ok ? button.getAttribute('aria-label').replace(/^Copy /, '') + ' copied to the clipboard.' : 'Select the text and copy it by hand.';
       setTimeout(function () { button.textContent = 'Copy'; }, 2000);
     }
     input.select();

@@ -2,6 +2,7 @@
 import Router from '@koa/router';
 import type { EntityManager } from 'typeorm';
 import { listAuditEvents } from '../domain/audit.js';
+import { findUser } from '../domain/users.js';
 import { need, page, pageParam, pager, text } from './web.js';
 
 const FILTERS = ['target_id', 'actor_id', 'action'] as const;
@@ -22,9 +23,16 @@ export function auditPages(manager: EntityManager): Router {
       paged.page = last;
       ({ items, total } = await listAuditEvents(manager, filter, last, paged.pageSize));
     }
-    page(ctx, 'audit.njk', {
-      title: 'Audit log', section: 'audit', events: items, filter, paging: pager(ctx, paged, total),
-    });
+    // Who a user actor is, in words; a deleted or blocked user stays an id.
+    const userIds = [...new Set(items.filter((e) => e.actor_type === 'user' && e.actor_id).map((e) => e.actor_id!))];
+    const users = new Map((await Promise.all(userIds.map((id) => findUser(manager, id)))).filter((u) => u !== null).map((u) => [u.id, u.email]));
+    const events = items.map((e) => ({
+      ...e,
+      when: new Date(e.inserted_at).toISOString().replace('T', ' ').slice(0, 19),
+      actor_email: e.actor_id ? users.get(e.actor_id) : undefined,
+      details: Object.entries(e.details ?? {}).map(([key, value]) => ({ key, value: typeof value === 'string' ? value : JSON.stringify(value) })),
+    }));
+    page(ctx, 'audit.njk', { title: 'Audit log', section: 'audit', events, filter, paging: pager(ctx, paged, total) });
   });
   return router;
 }
