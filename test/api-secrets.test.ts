@@ -116,3 +116,25 @@ describe('50 concurrent refresh_secret calls interleaved with token requests', (
     }
   });
 });
+
+describe('token requests racing a refresh', () => {
+  test('a token issued alongside a refresh does not outlive it (100 races)', async () => {
+    const me = await callerOfType(server, 'PHARMACY');
+    let secret = me.self.secret;
+    const issued: string[] = [];
+    const alive: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      const [token, refresh] = await Promise.all([
+        tokenRequest(server, me.client.id, secret),
+        new Promise((r) => setTimeout(r, i % 4)).then(() => api(server, 'PATCH', refreshPath(me), { token: admin.token })),
+      ]);
+      expect(refresh.status).toBe(200);
+      secret = refresh.body.data.secret;
+      // Checked at once: the next refresh would revoke a survivor and hide it.
+      if (token.status === 200) issued.push(token.body.access_token);
+      if (token.status === 200 && (await isActive(token.body.access_token))) alive.push(i);
+    }
+    expect(issued.length).toBeGreaterThan(0);
+    expect(alive).toEqual([]);
+  }, 60_000);
+});

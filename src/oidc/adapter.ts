@@ -32,6 +32,8 @@ export function tokenMetaOf(ctx: object, id: string): TokenMeta | undefined {
 interface CurrentClient {
   connection_id?: string;
   consumer_id?: string;
+  /** The HMAC of the secret this request authenticated with (clientLookup.ts puts it in client_secret). */
+  clientSecret?: string;
 }
 
 function currentRequest() {
@@ -54,10 +56,16 @@ export function pgAdapterFactory(pool: Pool) {
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       const bound = CONNECTION_BOUND.has(this.model) ? currentRequest().client : undefined;
       await pool.query({
-        name: 'gh_oidc_upsert',
+        name: 'gh_oidc_upsert_guarded',
+        // A token is stored only while its connection still has the secret this request authenticated with and
+        // its client is not blocked; FOR SHARE waits for a refresh, delete or block in flight, so no token issued
+        // alongside one outlives it (CONTRACT §3 "Regenerated, refreshed or deleted secrets").
         text: `INSERT INTO oidc_payloads
                  (model, id, payload, grant_id, uid, user_code, client_id, connection_id, consumer_id, expires_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(secs => $10))
+               SELECT $1, $2, $3::jsonb, $4, $5, $6, $7, $8::uuid, $9, now() + make_interval(secs => $10::double precision)
+               WHERE $8::uuid IS NULL OR EXISTS (
+                 SELECT 1 FROM connections k JOIN clients c ON c.id = k.client_id
+                 WHERE k.id = $8::uuid AND k.secret_hash = $11 AND NOT c.is_blocked FOR SHARE)
                ON CONFLICT (model, id) DO UPDATE SET
                  payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id, uid = EXCLUDED.uid,
                  user_code = EXCLUDED.user_code, client_id = EXCLUDED.client_id,
@@ -67,6 +75,7 @@ export function pgAdapterFactory(pool: Pool) {
         values: [
           this.model, id, payload, payload.grantId ?? null, payload.uid ?? null, payload.userCode ?? null,
           payload.clientId ?? null, bound?.connection_id ?? null, bound?.consumer_id ?? null, expiresIn ?? null,
+          bound?.clientSecret ?? null,
         ],
       });
     }
