@@ -1,36 +1,30 @@
 // The console's gates (CONTRACT §7): sign-in state and PKCE, CSRF on every form, scopes re-checked on every
 // request with a clear 403 page, access_denied for non-members, sign-out, sessions shared by instances.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { bootstrapAdmin } from '../src/domain/bootstrap.js';
 import { api, callerOfType } from './support/api.js';
-import { launchBrowser, newPage, screenshot, signIn } from './support/browser.js';
+import { ADMIN_EMAIL as ADMIN, type ConsoleRig, newPage, screenshot, signIn, startConsole } from './support/browser.js';
 import { PASSWORD, createClient, createUser } from './support/internal.js';
 import { startServer, type TestServer } from './support/server.js';
 
-const ADMIN = 'admin@example.test';
 const READER = 'reader@example.test';
 const OUTSIDER = 'outsider@example.test';
 
+let rig: ConsoleRig;
 let server: TestServer;
 let browser: Browser;
 let adminClientId: string;
 let apiToken: string;
 
 beforeAll(async () => {
-  server = await startServer();
-  const result = await bootstrapAdmin(server.gatehouse.db.dataSource.manager, server.gatehouse.secrets, server.url, ADMIN, PASSWORD);
-  adminClientId = result.clientId;
+  rig = await startConsole();
+  ({ server, browser, adminClientId } = rig);
   await createUser(server, { email: READER, memberships: [{ client_id: adminClientId, scopes: ['service:read', 'audit:read'] }] });
   const pharmacy = await createClient(server, { name: 'Pharmacy', client_type: 'PHARMACY' });
   await createUser(server, { email: OUTSIDER, memberships: [{ client_id: pharmacy.id, scopes: ['client:read'] }] });
   apiToken = (await callerOfType(server, 'ADMIN')).token;
-  browser = await launchBrowser();
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+afterAll(() => rig?.stop());
 
 async function signedInPage(email: string): Promise<{ context: BrowserContext; page: Page }> {
   const opened = await newPage(browser);

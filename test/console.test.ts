@@ -1,35 +1,29 @@
 // The admin console in a real browser (CONTRACT §7): a print service from "Add service" to its printers, a
 // connection's redirect URI and secret, the audit log; screenshots of each main page go to test/artifacts/.
-import type { Browser, Page } from 'playwright-core';
-import { bootstrapAdmin, consoleClient } from '../src/domain/bootstrap.js';
+import type { Page } from 'playwright-core';
 import { api, callerOfType, tokenRequest } from './support/api.js';
-import { DESKTOP, PHONE, launchBrowser, newPage, screenshot, signIn } from './support/browser.js';
-import { PASSWORD, createClient, putConnection } from './support/internal.js';
-import { startServer, type TestServer } from './support/server.js';
+import { ADMIN_EMAIL, type ConsoleRig, DESKTOP, PHONE, newPage, screenshot, signIn, startConsole } from './support/browser.js';
+import { createClient, putConnection } from './support/internal.js';
+import type { TestServer } from './support/server.js';
 
-const ADMIN = 'admin@example.test';
 const SERVICE_ID = 'printer_service_001';
 const HOSTILE_NAME = '<b>Reception</b> & <script>alert(1)</script>';
 
+let rig: ConsoleRig;
 let server: TestServer;
-let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  server = await startServer();
-  await bootstrapAdmin(server.gatehouse.db.dataSource.manager, server.gatehouse.secrets, server.url, ADMIN, PASSWORD);
-  browser = await launchBrowser();
+  rig = await startConsole();
+  server = rig.server;
   let context;
-  ({ context, page } = await newPage(browser, DESKTOP));
+  ({ context, page } = await newPage(rig.browser, DESKTOP));
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
   page.setDefaultTimeout(5000);
   page.on('dialog', () => { throw new Error('a script ran: an alert() was shown'); });
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+afterAll(() => rig?.stop());
 
 /** The page scrolls sideways: something is wider than the viewport. */
 async function overflows(p: Page): Promise<boolean> {
@@ -48,7 +42,7 @@ describe('the admin console, step by step', () => {
   let token: string;
 
   test('sign-in lands on Configuration → Services', async () => {
-    await signIn(page, server.url, ADMIN);
+    await signIn(page, server.url, ADMIN_EMAIL);
     expect(new URL(page.url()).pathname).toBe('/console/services');
     expect(await page.locator('h1').textContent()).toBe('Services');
     const cookies = await page.context().cookies();
@@ -276,82 +270,9 @@ describe('the admin console, step by step', () => {
       expect([path, unlabelled]).toEqual([path, []]);
     }
   });
-
-  test('a client is blocked behind a confirmation with a reason, then unblocked', async () => {
-    await page.goto(`${server.url}/console/clients/${pharmacyId}`);
-    await page.getByRole('button', { name: 'Block…' }).click();
-    const dialog = page.locator('dialog#block-dialog');
-    await dialog.getByLabel('Reason (optional)').fill('Contract <ended>');
-    await dialog.getByRole('button', { name: 'Block client' }).click();
-    expect(await page.locator('.pagehead .status').textContent()).toBe('Blocked');
-    expect(await page.locator('dl.facts').textContent()).toContain('Contract <ended>');
-    const blocked = await api(server, 'GET', `/api/clients/${pharmacyId}`, { token: await adminToken() });
-    expect(blocked.body.data).toMatchObject({ is_blocked: true, block_reason: 'Contract <ended>' });
-    await page.getByRole('button', { name: 'Unblock' }).click();
-    expect(await page.locator('.pagehead .status').textContent()).toBe('Active');
-  });
-
-  test('the admin console cannot block its own client', async () => {
-    await page.goto(`${server.url}/console/clients/${(await consoleClientId())}`);
-    expect(await page.getByRole('button', { name: 'Block…' }).count()).toBe(0);
-  });
-
-  test('a connection is deleted behind a confirmation', async () => {
-    await page.goto(`${server.url}/console/clients/${pharmacyId}/connections/${connectionId}`);
-    await page.getByRole('button', { name: 'Delete connection…' }).click();
-    const dialog = page.locator('dialog#delete-dialog');
-    expect(await dialog.textContent()).toContain('cannot be undone');
-    await dialog.getByRole('button', { name: 'Cancel' }).click();
-    expect(await dialog.isVisible()).toBe(false);
-    await page.getByRole('button', { name: 'Delete connection…' }).click();
-    await dialog.getByRole('button', { name: 'Delete connection' }).click();
-    expect(new URL(page.url()).pathname).toBe(`/console/clients/${pharmacyId}`);
-    expect(await page.locator('tbody').textContent()).toContain('No connections');
-    const gone = await api(server, 'GET', `/api/clients/${pharmacyId}/connections/${connectionId}`, { token: await adminToken() });
-    expect(gone.status).toBe(404);
-    const res = await page.goto(`${server.url}/console/clients/${pharmacyId}/connections/${connectionId}`);
-    expect(res!.status()).toBe(404);
-    expect(await page.locator('h1').textContent()).toBe('Not found');
-  });
-
-  test('the clients list pages through many clients and keeps the search', async () => {
-    for (let i = 1; i <= 22; i++) await createClient(server, { name: `Paging pharmacy ${String(i).padStart(2, '0')}`, client_type: 'PHARMACY' });
-    await page.goto(`${server.url}/console/clients?name=paging`);
-    expect(await page.locator('tbody tr').count()).toBe(20);
-    expect(await page.locator('.pager').textContent()).toContain('Page 1 of 2');
-    await page.getByRole('link', { name: 'Next ›' }).click();
-    expect(new URL(page.url()).searchParams.get('name')).toBe('paging');
-    expect(await page.locator('tbody td[data-label=Name]').allTextContents()).toEqual(['Paging pharmacy 21', 'Paging pharmacy 22']);
-  });
-
-  test('an integration has no Printers tab; a service is deleted behind a confirmation', async () => {
-    await page.goto(`${server.url}/console/services/new`);
-    await page.getByLabel('System ID (Client ID)').fill('wholesaler_integration');
-    await page.getByLabel('Friendly Name').fill('Wholesaler Integration');
-    await page.getByRole('radio', { name: 'Integration' }).check();
-    await page.getByRole('button', { name: 'Save' }).click();
-    await page.getByRole('button', { name: 'I have copied it' }).click();
-    expect(await page.getByRole('navigation', { name: 'Service' }).getByRole('link').allTextContents()).toEqual(['Details']);
-    expect((await page.goto(`${server.url}/console/services/wholesaler_integration/printers`))!.status()).toBe(404);
-    await page.goto(`${server.url}/console/services/wholesaler_integration`);
-    await page.getByRole('button', { name: 'Delete service…' }).click();
-    await page.locator('dialog#delete-dialog').getByRole('button', { name: 'Delete service' }).click();
-    expect(new URL(page.url()).pathname).toBe('/console/services');
-    expect(await page.locator('tbody').textContent()).not.toContain('wholesaler_integration');
-  });
-
-  test('an unknown console page is a 404 page', async () => {
-    const res = await page.goto(`${server.url}/console/nowhere`);
-    expect(res!.status()).toBe(404);
-    expect(await page.locator('h1').textContent()).toBe('Not found');
-  });
 });
 
 let adminCaller: { token: string } | undefined;
-
-async function consoleClientId(): Promise<string> {
-  return (await consoleClient(server.gatehouse.db.dataSource.manager))!.client_id;
-}
 
 /** An ADMIN API caller, set up the operator's way, to check through /api what the console did. */
 async function adminToken(): Promise<string> {

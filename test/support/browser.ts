@@ -4,7 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { bootstrapAdmin } from '../../src/domain/bootstrap.js';
 import { PASSWORD } from './internal.js';
+import { startServer, type TestServer } from './server.js';
 
 export const ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../artifacts');
 
@@ -46,4 +48,29 @@ export async function screenshot(page: Page, name: string, fullPage = true): Pro
   const file = path.join(ARTIFACTS, `${name}.png`);
   await page.screenshot({ path: file, fullPage });
   return file;
+}
+
+export const ADMIN_EMAIL = 'admin@example.test';
+
+export interface ConsoleRig {
+  server: TestServer;
+  browser: Browser;
+  /** The ADMIN client that admin:bootstrap made: the console's own client. */
+  adminClientId: string;
+  stop(): Promise<void>;
+}
+
+/** A Gatehouse on a fresh database, bootstrapped as an operator would (admin:bootstrap), and a browser. */
+export async function startConsole(): Promise<ConsoleRig> {
+  const server = await startServer();
+  const { manager } = server.gatehouse.db.dataSource;
+  const { clientId } = await bootstrapAdmin(manager, server.gatehouse.secrets, server.url, ADMIN_EMAIL, PASSWORD);
+  const browser = await launchBrowser();
+  return {
+    server, browser, adminClientId: clientId,
+    async stop() {
+      await browser.close();
+      await server.stop();
+    },
+  };
 }
