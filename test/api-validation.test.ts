@@ -96,6 +96,19 @@ describe('bodies', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  test('every route that takes a body answers malformed JSON with 400 and an oversized body with 413', async () => {
+    const before = await snapshot();
+    for (const [method, p] of [
+      ['PATCH', `/api/clients/${admin.client.id}`], ['PATCH', path], ['PATCH', `${path}/actions/refresh_secret`], ['POST', '/api/permissions'],
+    ]) {
+      const bad = await api(server, method, p, { token: admin.token, body: '{"name":' });
+      expect({ p, status: bad.status, body: bad.body }).toEqual({ p, status: 400, body: { error: { type: 'request_malformed', message: expect.any(String) } } });
+      const big = await api(server, method, p, { token: admin.token, body: { name: 'x'.repeat(65 * 1024) } });
+      expect({ p, status: big.status }).toEqual({ p, status: 413 });
+    }
+    expect(await snapshot()).toEqual(before);
+  });
+
   test('wrong JSON types → 422 naming each field', async () => {
     const before = await snapshot();
     const res = await api(server, 'PATCH', `/api/clients/${admin.client.id}`, {
