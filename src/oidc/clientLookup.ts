@@ -5,7 +5,7 @@
 //   - the authorization endpoint gets the connection that registered the request's redirect_uri;
 //   - anything else (userinfo, end session) gets the client without a usable credential.
 import type { Pool } from 'pg';
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 import type { ClientMetadata } from 'oidc-provider';
 import {
   type ClientRecord, type ConnectionCredential, findActiveClient, findByRedirectUri, findBySecretHash,
@@ -78,7 +78,15 @@ function credentialless(client: ClientRecord): ClientMetadata {
   };
 }
 
-export function clientLookupAdapter(pool: Pool, secrets: Secrets) {
+/**
+ * `knownScopes()` is the provider's own `scopes` set (see scopes.ts): every permission of a client we answer
+ * for is registered there before oidc-provider looks at the request's scopes; it is bounded by the catalog.
+ */
+export function clientLookupAdapter(pool: Pool, secrets: Secrets, knownScopes: () => Set<string>) {
+  const register = (permissions: string[]) => {
+    const scopes = knownScopes();
+    for (const p of permissions) if (!scopes.has(p)) scopes.add(p);
+  };
   return {
     async find(id: string): Promise<ClientMetadata | undefined> {
       if (typeof id !== 'string' || id.length === 0 || id.length > 128) return undefined;
@@ -94,12 +102,17 @@ export function clientLookupAdapter(pool: Pool, secrets: Secrets) {
         if (route === 'token' && params.grant_type === 'authorization_code' && params.redirect_uri !== cred.redirect_uri) {
           return undefined; // the secret's connection must own the exchange's redirect_uri (CONTRACT §3)
         }
+        if (route === 'token' && params.grant_type === 'client_credentials') assertClientScope(params.scope, cred.permissions);
+        register(cred.permissions);
         return connectionMetadata(cred, true);
       }
       if ((req.route === 'authorization' || req.route === 'resume') && req.params?.client_id === id
         && typeof req.params.redirect_uri === 'string') {
         const cred = await findByRedirectUri(pool, id, req.params.redirect_uri);
-        if (cred) return connectionMetadata(cred, false);
+        if (cred) {
+          register(cred.permissions);
+          return connectionMetadata(cred, false);
+        }
       }
       // No credential: an unregistered redirect_uri gets oidc-provider's error page, never a redirect.
       const client = await findActiveClient(pool, id);
@@ -112,6 +125,14 @@ export function clientLookupAdapter(pool: Pool, secrets: Secrets) {
       throw new Error('clients are managed through Gatehouse, not dynamic registration');
     },
   };
+}
+
+/** CONTRACT §3: a client_credentials scope must lie within the client's permissions, else invalid_scope. */
+function assertClientScope(scope: unknown, permissions: string[]): void {
+  if (typeof scope !== 'string') return; // oidc-provider rejects non-strings itself
+  const allowed = new Set([...IDENTITY_SCOPES, ...permissions]);
+  const refused = scope.split(' ').filter((s) => s && !allowed.has(s));
+  if (refused.length) throw new errors.InvalidScope('requested scope is not allowed', refused.join(' '));
 }
 
 /** Compare the presented secret's HMAC with the connection's, in constant time (FINDINGS). */

@@ -5,25 +5,15 @@ import Provider from 'oidc-provider';
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import type { EntityManager } from 'typeorm';
 import type { Config } from '../config.js';
-import { BUILTIN_PERMISSIONS, IDENTITY_SCOPES, PERMISSION_NAME, liveScope } from '../domain/permissions.js';
+import { BUILTIN_PERMISSIONS, IDENTITY_SCOPES, liveScope } from '../domain/permissions.js';
 import type { Secrets } from '../domain/secrets.js';
 import { findUser } from '../domain/users.js';
 import type { Logger } from '../log.js';
 import { pgAdapterFactory, tokenMetaOf } from './adapter.js';
 import { CLIENT_EXTRA_METADATA, clientLookupAdapter, installSecretComparison } from './clientLookup.js';
 import type { ProviderKeys } from './keys.js';
+import { providerScopes } from './scopes.js';
 import { renderErrorPage } from './views.js';
-
-/**
- * The scopes oidc-provider treats as known: the identity scopes, the built-ins and any name of the catalog's
- * shape. Admins add permissions at run time on any instance, so membership is decided by shape; the catalog
- * itself is enforced where permissions are assigned, and each client's allow-list is its own permissions.
- */
-class PermissionScopes extends Set<string> {
-  override has(scope: string): boolean {
-    return super.has(scope) || PERMISSION_NAME.test(scope);
-  }
-}
 
 export interface ProviderDeps {
   config: Config;
@@ -45,7 +35,9 @@ interface GatehouseClient {
 
 export function createProvider({ config, pool, manager, secrets, keys, log }: ProviderDeps): Provider {
   const Adapter = pgAdapterFactory(pool);
-  const clients = clientLookupAdapter(pool, secrets);
+  let provider: Provider | undefined;
+  // The adapter is first used after construction, when `provider` is set.
+  const clients = clientLookupAdapter(pool, secrets, () => providerScopes(provider!));
   // oidc-provider constructs one adapter per model; the Client model gets the connection-aware lookup.
   function GatehouseAdapter(name: string) {
     return name === 'Client' ? clients : new Adapter(name);
@@ -56,7 +48,7 @@ export function createProvider({ config, pool, manager, secrets, keys, log }: Pr
     clients: [],
     jwks: keys.jwks as Configuration['jwks'],
     cookies: { keys: keys.cookieKeys },
-    scopes: new PermissionScopes([...IDENTITY_SCOPES, ...BUILTIN_PERMISSIONS]) as unknown as string[],
+    scopes: [...IDENTITY_SCOPES, ...BUILTIN_PERMISSIONS],
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
     responseTypes: ['code'],
     clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
@@ -107,7 +99,7 @@ export function createProvider({ config, pool, manager, secrets, keys, log }: Pr
     },
   };
 
-  const provider = new Provider(config.issuer, configuration);
+  provider = new Provider(config.issuer, configuration);
   installSecretComparison(provider, secrets);
   provider.use(introspectionAnswer);
   provider.on('server_error', (ctx, err) => log.error({ err, path: ctx.path }, 'oidc-provider server error'));
