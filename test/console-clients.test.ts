@@ -97,4 +97,26 @@ describe('managing clients, connections and services', () => {
     expect(res!.status()).toBe(404);
     expect(await page.locator('h1').textContent()).toBe('Not found');
   });
+
+  test('the permissions editor keeps every box ticked, however many', async () => {
+    for (let i = 1; i <= 10; i++) {
+      const added = await api(server, 'POST', '/api/permissions', { token: adminToken, body: { name: `prescription:scope${i}`, description: `Scope ${i}` } });
+      expect(added.status).toBe(201);
+    }
+    await page.goto(`${server.url}/console/services/new`);
+    await page.getByLabel('System ID (Client ID)').fill('many_permissions');
+    await page.getByLabel('Friendly Name').fill('Many permissions');
+    await page.getByRole('radio', { name: 'Integration' }).check();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    const boxes = page.getByRole('checkbox');
+    const all = await boxes.count();
+    expect(all).toBeGreaterThan(20);
+    for (let i = 0; i < all; i++) await boxes.nth(i).check();
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    expect(await page.getByRole('status').textContent()).toContain('saved');
+    const service = await api(server, 'GET', '/api/services/many_permissions', { token: adminToken });
+    expect(service.body.data.permissions).toHaveLength(all);
+    expect(await page.getByRole('checkbox', { checked: true }).count()).toBe(all);
+  });
 });

@@ -9,7 +9,7 @@ import { getClient, listClients, updateClient } from '../domain/clients.js';
 import { deleteConnection, getConnection, listConnections, refreshSecret, updateRedirectUri } from '../domain/connections.js';
 import type { Secrets } from '../domain/secrets.js';
 import {
-  type FieldErrors, actorOf, attempt, formOf, seeOther, need, page, pageParam, pager, param, text, uuidParam, validator,
+  type FieldErrors, actorOf, attempt, formOf, may, seeOther, need, page, pageParam, pager, param, text, uuidParam, validator,
 } from './web.js';
 
 // No `format` here: updateRedirectUri checks the CONTRACT §4 rules itself and says which one failed.
@@ -44,7 +44,7 @@ export function clientPages(manager: EntityManager, secrets: Secrets, consoleCli
     const client = await getClient(manager, param(ctx, 'id'));
     const consumer = text(ctx.query.consumer_id);
     const paged = pageParam(ctx);
-    const connections = signedInMay(ctx, 'connection:read')
+    const connections = may(ctx, 'connection:read')
       ? await listConnections(manager, client.id, consumer ? { consumer_id: consumer } : {}, paged.page, paged.pageSize)
       : null;
     page(ctx, 'client.njk', {
@@ -113,8 +113,4 @@ export function clientPages(manager: EntityManager, secrets: Secrets, consoleCli
   });
 
   return router;
-}
-
-function signedInMay(ctx: Context, scope: string): boolean {
-  return (ctx.state.console as { scopes: Set<string> }).scopes.has(scope);
 }

@@ -6,7 +6,6 @@ import helmet from 'koa-helmet';
 import send from 'koa-send';
 import type Provider from 'oidc-provider';
 import type { EntityManager } from 'typeorm';
-import { consoleClient } from '../domain/bootstrap.js';
 import type { Secrets } from '../domain/secrets.js';
 import { auditPages } from './audit.js';
 import { clientPages } from './clients.js';
@@ -31,8 +30,8 @@ const HOME: Array<[string, string]> = [['service:read', '/console/services'], ['
 
 export function consoleRouter(deps: ConsoleDeps): Router {
   const { manager, secrets } = deps;
-  const consoleClientId = async () => (await consoleClient(manager))?.client_id;
-  const { router: signInRoutes, signOut, requireSession } = signIn(deps);
+  const { router: signInRoutes, signOut, requireSession, registration } = signIn(deps);
+  const consoleClientId = async () => (await registration())?.client_id;
 
   const router = new Router({ prefix: '/console' });
   router.use(helmet({

@@ -150,5 +150,5 @@ export function signIn({ manager, secrets, provider, issuer, cookieKeys }: SignI
     page(ctx, 'message.njk', { title: 'Signed out', heading: 'You have signed out', message: 'Your console session has ended.', signInAgain: true });
   });
 
-  return { router, signOut, requireSession };
+  return { router, signOut, requireSession, registration: client };
 }

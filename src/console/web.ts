@@ -34,11 +34,16 @@ export class MissingScope extends Error {
 /** A form whose CSRF token is missing, forged or from another session. */
 export class CsrfRejected extends Error {}
 
-/** The page or action needs any one of `scopes`, checked against the live scope set (CONTRACT §3). */
+/** The signed-in user holds any one of `scopes` now (the live set, CONTRACT §3 "Permissions are live"). */
+export function may(ctx: Context, ...scopes: string[]): boolean {
+  const state = ctx.state.console as SignedIn | undefined;
+  return !!state && scopes.some((s) => state.scopes.has(s));
+}
+
+/** The page or action needs any one of `scopes`; without it the user gets a 403 page that names them. */
 export function need(...scopes: string[]) {
   return async (ctx: Context, next: Next) => {
-    const { scopes: held } = signedIn(ctx);
-    if (!scopes.some((s) => held.has(s))) throw new MissingScope(scopes);
+    if (!may(ctx, ...scopes)) throw new MissingScope(scopes);
     await next();
   };
 }
@@ -52,7 +57,7 @@ export function page(ctx: Context, template: string, vars: Record<string, unknow
   ctx.body = render(`console/${template}`, {
     ...vars,
     me: state?.user,
-    can: (...scopes: string[]) => !!state && scopes.some((s) => state.scopes.has(s)),
+    can: (...scopes: string[]) => may(ctx, ...scopes),
     csrf: state ? csrfTokens.create(state.csrfSecret) : '',
     path: ctx.path,
   });
@@ -62,7 +67,12 @@ export function page(ctx: Context, template: string, vars: Record<string, unknow
 export async function csrfForm(ctx: Context, next: Next): Promise<void> {
   if (ctx.method !== 'POST') return next();
   if (!ctx.is('application/x-www-form-urlencoded')) ctx.throw(415, 'expected a form');
-  const body = (await parse.form(ctx, { limit: '64kb' })) as Record<string, unknown>;
+  // URLSearchParams, not qs: a field sent many times (permissions) stays a list however long it is.
+  const body: Record<string, string | string[]> = {};
+  for (const [key, value] of new URLSearchParams(await parse.text(ctx, { limit: '64kb' }))) {
+    const seen = body[key];
+    body[key] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
+  }
   const token = body._csrf;
   if (typeof token !== 'string' || !csrfTokens.verify(signedIn(ctx).csrfSecret, token)) throw new CsrfRejected();
   delete body._csrf;
