@@ -51,9 +51,9 @@ async function submit(page: Page) {
 
 describe('without a session', () => {
   test('a page sends the browser to sign-in, which starts a PKCE S256 authorization request', async () => {
-    const page = await fetch(`${server.url}/console/services`, { redirect: 'manual' });
+    const page = await fetch(`${server.url}/console/services?name=lab`, { redirect: 'manual' });
     expect(page.status).toBe(302);
-    expect(page.headers.get('location')).toBe('/console/login?return_to=%2Fconsole%2Fservices');
+    expect(page.headers.get('location')).toBe('/console/login?return_to=%2Fconsole%2Fservices%3Fname%3Dlab');
 
     const login = await fetch(`${server.url}/console/login?return_to=%2Fconsole%2Fservices`, { redirect: 'manual' });
     expect(login.status).toBe(302);
@@ -175,6 +175,10 @@ describe('sessions', () => {
     const { context, page } = await newPage(browser);
     await signIn(page, server.url, ADMIN, PASSWORD, `/console/login?return_to=${encodeURIComponent('//evil.example/')}`);
     expect(page.url()).toBe(`${server.url}/console/services`);
+    // A page inside the console, with its query, is where the browser comes back to.
+    await page.context().clearCookies();
+    await signIn(page, server.url, ADMIN, PASSWORD, '/console/audit?action=console.sign_in');
+    expect(page.url()).toBe(`${server.url}/console/audit?action=console.sign_in`);
     await context.close();
   });
 

@@ -129,7 +129,7 @@ export function signIn({ manager, secrets, provider, issuer, cookieKeys }: SignI
     const sessionId = cookies(ctx).get(SESSION_COOKIE, { signed: true });
     const session = sessionId ? await findConsoleSession(manager, sessionId, registration.client_id) : null;
     if (!session) {
-      if (ctx.method === 'GET') return ctx.redirect(`/console/login?${new URLSearchParams({ return_to: ctx.path })}`);
+      if (ctx.method === 'GET') return ctx.redirect(`/console/login?${new URLSearchParams({ return_to: ctx.url })}`);
       return page(ctx, 'message.njk', {
         title: 'Signed out', heading: 'Your session has ended', message: 'Nothing was changed. Sign in again and repeat the action.', signInAgain: true,
       }, 401);
