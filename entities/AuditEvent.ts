@@ -3,7 +3,7 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 @Entity({ name: 'audit_events' })
 export class AuditEvent {
   @PrimaryColumn({ type: 'uuid' }) id: string;
-  @Column({ name: 'actor_type', type: 'text' }) actorType: 'user' | 'client' | 'system';
+  @Column({ name: 'actor_type', type: 'text' }) actorType: 'user' | 'client';
   @Column({ name: 'actor_id', type: 'text', nullable: true }) actorId: string | null;
   @Column({ type: 'text' }) action: string;
   @Column({ name: 'target_type', type: 'text' }) targetType: string;

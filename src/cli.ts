@@ -27,7 +27,8 @@ const OPTIONS = {
   'redirect-uri': { type: 'string' }, membership: { type: 'string', multiple: true }, help: { type: 'boolean' },
 } as const;
 
-const actor: Actor = { type: 'system', id: 'cli', requestId: null };
+// Operators act as Gatehouse itself: audit events name the door (CONTRACT §4 has user and client actors).
+const actor: Actor = { type: 'client', id: 'gatehouse:cli', requestId: null };
 
 function checked<T>(validate: ValidateFunction, body: unknown): T {
   if (!validate(body)) throw new Invalid(toEntries(validate.errors, 'json_data_property'));

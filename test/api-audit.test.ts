@@ -44,7 +44,7 @@ describe('every change through the API is recorded with who, what, on what, when
     const body = await events(`target_id=${conn.id}`);
     expect(body).toEqual({
       data: [
-        { id: UUID, actor_type: 'system', actor_id: 'internal', action: 'connection.create', target_type: 'connection', target_id: conn.id,
+        { id: UUID, actor_type: 'client', actor_id: 'gatehouse:internal', action: 'connection.create', target_type: 'connection', target_id: conn.id,
           request_id: expect.any(String), details: { client_id: me.client.id, consumer_id: consumer.id, redirect_uri: 'https://a.example/cb' }, inserted_at: TIMESTAMP },
         { id: UUID, actor_type: 'client', actor_id: me.client.id, action: 'connection.update', target_type: 'connection', target_id: conn.id,
           request_id: 'req-patch-1', details: { client_id: me.client.id, redirect_uri: 'https://b.example/cb' }, inserted_at: TIMESTAMP },
@@ -112,7 +112,7 @@ describe('other doors', () => {
     });
     const { data } = (await res.json()) as { data: { id: string } };
     expect((await events(`target_id=${data.id}`)).data).toEqual([
-      expect.objectContaining({ actor_type: 'system', actor_id: 'internal', action: 'client.create', request_id: 'internal-req-7' }),
+      expect.objectContaining({ actor_type: 'client', actor_id: 'gatehouse:internal', action: 'client.create', request_id: 'internal-req-7' }),
     ]);
   });
 
@@ -122,7 +122,7 @@ describe('other doors', () => {
     });
     const { data } = JSON.parse(stdout.slice(stdout.indexOf('{')));
     expect((await events(`target_id=${data.id}`)).data).toEqual([
-      expect.objectContaining({ actor_type: 'system', actor_id: 'cli', action: 'client.create', target_type: 'client', target_id: data.id }),
+      expect.objectContaining({ actor_type: 'client', actor_id: 'gatehouse:cli', action: 'client.create', target_type: 'client', target_id: data.id }),
     ]);
   }, 60_000);
 });

@@ -123,7 +123,7 @@ export const auditEventView = {
   required: ['id', 'actor_type', 'actor_id', 'action', 'target_type', 'target_id', 'request_id', 'details', 'inserted_at'],
   properties: {
     id: { type: 'string', format: 'uuid' },
-    actor_type: { type: 'string', enum: ['user', 'client', 'system'] },
+    actor_type: { type: 'string', enum: ['user', 'client'] },
     actor_id: { type: ['string', 'null'] },
     action: { type: 'string', examples: ['connection.refresh_secret'] },
     target_type: { type: 'string' },

@@ -2,12 +2,13 @@
 import type { EntityManager } from 'typeorm';
 
 export interface Actor {
-  type: 'user' | 'client' | 'system';
+  type: 'user' | 'client';
   id: string | null;
   requestId: string | null;
 }
 
-export const SYSTEM_ACTOR: Actor = { type: 'system', id: null, requestId: null };
+/** Gatehouse itself (bootstrap, background work): a client actor, as CONTRACT §4 knows only users and clients. */
+export const SYSTEM_ACTOR: Actor = { type: 'client', id: 'gatehouse', requestId: null };
 
 export interface AuditEventView {
   id: string;

@@ -11,7 +11,7 @@ import type { Secrets } from '../domain/secrets.js';
 import { createUser } from '../domain/users.js';
 
 function internalActor(ctx: Context): Actor {
-  return { type: 'system', id: 'internal', requestId: ctx.state.requestId ?? null };
+  return { type: 'client', id: 'gatehouse:internal', requestId: ctx.state.requestId ?? null };
 }
 
 export function internalRouter(manager: EntityManager, secrets: Secrets): Router {
