@@ -1,10 +1,11 @@
 // The console's gates (CONTRACT §7): sign-in state and PKCE, CSRF on every form, scopes re-checked on every
 // request with a clear 403 page, access_denied for non-members, sign-out, sessions shared by instances.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { bootstrapAdmin } from '../src/domain/bootstrap.js';
 import { api, callerOfType } from './support/api.js';
-import { ADMIN_EMAIL as ADMIN, type ConsoleRig, newPage, screenshot, signIn, startConsole } from './support/browser.js';
+import { ADMIN_EMAIL as ADMIN, type ConsoleRig, launchBrowser, newPage, screenshot, signIn, startConsole } from './support/browser.js';
 import { PASSWORD, createClient, createUser } from './support/internal.js';
-import { startServer, type TestServer } from './support/server.js';
+import { freePort, startServer, type TestServer } from './support/server.js';
 
 const READER = 'reader@example.test';
 const OUTSIDER = 'outsider@example.test';
@@ -210,5 +211,24 @@ describe('sessions', () => {
     expect(new URL(page.url()).pathname).toMatch(/^\/interaction\//);
     expect(await page.getByLabel('Password').count()).toBe(1);
     await context.close();
+  });
+});
+
+describe('behind a proxy', () => {
+  test('sign-in works when the public ISSUER cannot be reached from inside the server', async () => {
+    // gatehouse.test does not resolve (RFC 2606) except in this browser, as a public name behind a proxy would not.
+    const port = await freePort();
+    const issuer = `http://gatehouse.test:${port}`;
+    const proxied = await startServer({ env: { PORT: String(port), ISSUER: issuer } });
+    const outside = await launchBrowser([`--host-resolver-rules=MAP gatehouse.test 127.0.0.1`]);
+    try {
+      await bootstrapAdmin(proxied.gatehouse.db.dataSource.manager, proxied.gatehouse.secrets, issuer, ADMIN, PASSWORD);
+      const { page } = await newPage(outside);
+      await signIn(page, issuer, ADMIN);
+      expect(page.url()).toBe(`${issuer}/console/services`);
+    } finally {
+      await outside.close();
+      await proxied.stop();
+    }
   });
 });

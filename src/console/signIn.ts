@@ -100,7 +100,10 @@ export function signIn({ manager, secrets, provider, issuer, cookieKeys }: SignI
     const code = text(ctx.query.code);
     if (!code) return failed(ctx, 'The answer carried no authorization code.');
 
-    const res = await fetch(provider.urlFor('token'), {
+    // This very process's token endpoint, over loopback on the port this request came in on: the public ISSUER
+    // may not be reachable from inside (TLS at a proxy, no hairpin NAT), and the answer never leaves the host.
+    const tokenEndpoint = `http://127.0.0.1:${ctx.req.socket.localPort}${new URL(provider.urlFor('token')).pathname}`;
+    const res = await fetch(tokenEndpoint, {
       method: 'POST',
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
