@@ -64,7 +64,7 @@ describe('every change through the API is recorded with who, what, on what, when
     await api(server, 'PATCH', `/api/clients/${c.id}`, { token: admin.token, body: { is_blocked: false }, headers: { 'x-request-id': 'req-c3' } });
     const body = await events(`target_id=${c.id}`);
     expect(body.data.map((e: { action: string; request_id: string; actor_id: string }) => [e.action, e.actor_id, e.request_id])).toEqual([
-      ['client.create', 'internal', expect.any(String)],
+      ['client.create', 'gatehouse:internal', expect.any(String)],
       ['client.update', admin.client.id, 'req-c1'],
       ['client.block', admin.client.id, 'req-c2'],
       ['client.unblock', admin.client.id, 'req-c3'],
