@@ -24,7 +24,7 @@ export function clientPages(manager: EntityManager, secrets: Secrets, consoleCli
   const router = new Router();
 
   router.get('/clients', need('client:read'), async (ctx) => {
-    const name = text(ctx.query.name);
+    const name = text(ctx.query.name).slice(0, 255);
     const type = text(ctx.query.client_type);
     const blocked = text(ctx.query.is_blocked);
     const paged = pageParam(ctx);

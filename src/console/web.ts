@@ -5,6 +5,7 @@ import type { Context, Next } from 'koa';
 import Tokens from 'csrf';
 import type { Schema } from 'ajv';
 import type { Actor } from '../domain/audit.js';
+import { UUID } from '../domain/clients.js';
 import type { ConsoleSession } from '../domain/consoleSessions.js';
 import { Conflict, Forbidden, Invalid, NotFound } from '../domain/errors.js';
 import { compileBody, toEntries } from '../api/validation.js';
@@ -183,17 +184,15 @@ export async function consoleErrors(ctx: Context, next: Next): Promise<void> {
   }
 }
 
-export const UUID_PARAM = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export function param(ctx: Context, name: string): string {
+  return (ctx as unknown as { params: Record<string, string> }).params[name];
+}
 
 /** A path parameter that must be a UUID: anything else is simply not found (and never reaches SQL). */
 export function uuidParam(ctx: Context, name: string): string {
-  const value = (ctx as unknown as { params: Record<string, string> }).params[name];
-  if (!UUID_PARAM.test(value)) throw new NotFound();
+  const value = param(ctx, name);
+  if (!UUID.test(value)) throw new NotFound();
   return value;
-}
-
-export function param(ctx: Context, name: string): string {
-  return (ctx as unknown as { params: Record<string, string> }).params[name];
 }
 
 /** After a successful POST the browser goes to a page with GET (303), so a reload never repeats the action. */
