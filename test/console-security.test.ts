@@ -131,6 +131,12 @@ describe('scopes', () => {
     expect(await page.getByRole('link', { name: 'Add service' }).count()).toBe(0);
     expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).toEqual(['Configuration › Services', 'Audit log']);
 
+    // A service is shown read-only: no form, no "Regenerate secret".
+    await page.goto(`${server.url}/console/services/csrf_ok`);
+    expect(await page.locator('h1').textContent()).toBe('Tampered');
+    expect(await page.locator('main form').count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Regenerate secret' }).count()).toBe(0);
+
     for (const path of ['/console/services/new', '/console/clients']) {
       const res = await page.goto(`${server.url}${path}`);
       expect(res!.status()).toBe(403);
@@ -159,6 +165,15 @@ describe('scopes', () => {
     );
     const after = await page.goto(`${server.url}/console/services`);
     expect(after!.status()).toBe(403);
+    await context.close();
+  });
+
+  test('a member with none of the console\'s scopes gets the 403 page, not an empty console', async () => {
+    await createUser(server, { email: 'nobody@example.test', memberships: [{ client_id: adminClientId, scopes: [] }] });
+    const { context, page } = await signedInPage('nobody@example.test');
+    expect(new URL(page.url()).pathname).toBe('/console');
+    expect(await page.locator('h1').textContent()).toBe('You are not allowed to do this');
+    expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').count()).toBe(0);
     await context.close();
   });
 
