@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import Router from '@koa/router';
 import type Provider from 'oidc-provider';
-import type { Config } from './config.js';
+import { type Config, ConfigError } from './config.js';
 import { type Database, isReady, migrate, openDatabase } from './db.js';
 import { Secrets } from './domain/secrets.js';
 import { requestContext } from './http.js';
@@ -63,8 +63,8 @@ export async function startGatehouse(config: Config, log: Logger): Promise<Gateh
     const oidc = provider.callback();
     const publicServer = http.createServer((req, res) => (OWN_PATHS.test(req.url ?? '/') ? own(req, res) : oidc(req, res)));
     const internalServer = http.createServer(internal.callback());
-    await listen(publicServer, config.port, '0.0.0.0');
-    await listen(internalServer, config.internalPort, config.internalHost);
+    await listen(publicServer, config.port, '0.0.0.0', 'PORT');
+    await listen(internalServer, config.internalPort, config.internalHost, 'INTERNAL_PORT');
 
     const purge = setInterval(() => {
       purgeExpired(db.pool).catch((err) => log.warn({ err }, 'purge of expired OIDC rows failed'));
@@ -126,11 +126,13 @@ function htmlErrors(log: Logger) {
   };
 }
 
-function listen(server: http.Server, port: number, host: string): Promise<void> {
+/** A port that cannot be had is a configuration problem: it names the variable (CONTRACT §1). */
+function listen(server: http.Server, port: number, host: string, variable: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const fail = (err: NodeJS.ErrnoException) => reject(new ConfigError([`${variable}: cannot listen on ${host}:${port} (${err.code ?? err.message})`]));
+    server.once('error', fail);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', fail);
       resolve();
     });
   });

@@ -6,7 +6,7 @@ import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { ENTITIES } from '../entities/index.js';
 import { MIGRATIONS } from '../migrations/index.js';
-import type { Config } from './config.js';
+import { type Config, ConfigError } from './config.js';
 
 export interface Database {
   dataSource: DataSource;
@@ -22,7 +22,12 @@ const MIGRATION_LOCK = 7_302_858_605;
 export async function openDatabase(config: Config): Promise<Database> {
   if (config.databaseUrl) {
     const dataSource = newDataSource({ url: config.databaseUrl, poolSize: config.dbPoolSize });
-    await dataSource.initialize();
+    try {
+      await dataSource.initialize();
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new ConfigError([`DATABASE_URL: cannot connect (${e.code ?? e.message})`]);
+    }
     return { dataSource, pool: poolOf(dataSource), embedded: false, close: () => dataSource.destroy() };
   }
   return openEmbedded(config);

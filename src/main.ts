@@ -20,6 +20,10 @@ async function main(): Promise<void> {
   try {
     gatehouse = await startGatehouse(config, log);
   } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const problem of err.problems) process.stderr.write(`${problem}\n`);
+      process.exit(2);
+    }
     if (err instanceof DataDirLocked) {
       process.stderr.write(`${err.message}\n`);
       process.exit(3);

@@ -80,6 +80,14 @@ test('a wrong password shows the login page again with an error and no redirect'
     .rejects.toThrow(/unexpected 401/);
 });
 
+test('prompt=login asks for the password again, then consent, and completes', async () => {
+  const rp = await relyingParty(server.url, clinic.id, connA.secret);
+  const first = await signIn(rp, server.url, { redirectUri: A_URI, scope: 'openid', email: 'doctor@clinic.example' });
+  const again = await signIn(rp, server.url, { redirectUri: A_URI, scope: 'openid profile', prompt: 'login consent', email: 'doctor@clinic.example', browser: first.browser });
+  expect(again.tokens.claims()!.sub).toBe(first.tokens.claims()!.sub);
+  expect(again.tokens.scope).toBe('openid profile');
+});
+
 test('a second authorization in the same browser session needs no new login', async () => {
   const rp = await relyingParty(server.url, clinic.id, connA.secret);
   const first = await signIn(rp, server.url, { redirectUri: A_URI, scope: 'openid', email: 'doctor@clinic.example' });

@@ -2,6 +2,7 @@
 // line naming the variable; the embedded database keeps its data and refuses a second process.
 import { jest } from '@jest/globals';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createDatabase, freePort, TEST_PEPPER } from './support/server.js';
@@ -91,14 +92,31 @@ describe('start-up', () => {
     ['ACCESS_TOKEN_TTL', { ACCESS_TOKEN_TTL: '-5' }],
     ['ISSUER', { ISSUER: 'not a url' }],
     ['SECRET_PEPPER', { SECRET_PEPPER: 'short' }],
+    ['DATABASE_URL', { DATABASE_URL: 'postgres://root@127.0.0.1:1/none' }],
   ])('a bad %s exits non-zero with one line naming it', async (name, env) => {
-    const proc = startProcess('src/main.ts', { DATABASE_URL: 'postgres://root@127.0.0.1/postgres', ...env });
+    const proc = startProcess('src/main.ts', { DATABASE_URL: 'postgres://root@127.0.0.1:1/never', ...env });
     const code = await proc.exited;
     expect(code).not.toBe(0);
     const lines = proc.output().split('\n').filter((l) => l.trim() && !/oidc-provider|nodedir/.test(l));
     expect(lines).toHaveLength(1);
     expect(lines[0].startsWith(`${name}:`)).toBe(true);
   });
+});
+
+test('a PORT already in use exits non-zero with one line naming PORT', async () => {
+  const taken = net.createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '0.0.0.0', resolve));
+  const db = await createDatabase();
+  try {
+    const port = (taken.address() as net.AddressInfo).port;
+    const proc = startProcess('src/main.ts', { DATABASE_URL: db.url, SECRET_PEPPER: TEST_PEPPER, PORT: String(port), INTERNAL_PORT: String(await freePort()) });
+    expect(await proc.exited).toBe(2);
+    const lines = proc.output().split('\n').filter((l) => l.trim() && !/oidc-provider|nodedir/.test(l));
+    expect(lines).toEqual([`PORT: cannot listen on 0.0.0.0:${port} (EADDRINUSE)`]);
+  } finally {
+    taken.close();
+    await db.drop();
+  }
 });
 
 describe('the embedded database (no DATABASE_URL)', () => {

@@ -48,8 +48,9 @@ export function interactionRouter(provider: Provider, manager: EntityManager): R
     }
   };
 
+  // A login result must survive the consent step that follows it (prompt=login, max_age), so results merge.
   const finish = async (ctx: Context, result: Parameters<Provider['interactionResult']>[2]) => {
-    const to = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+    const to = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: true });
     ctx.status = 303;
     ctx.redirect(to);
   };
