@@ -1,5 +1,6 @@
 // The audit log: who changed what, on what, when, under which request id. Never a secret (CONTRACT §4).
 import type { EntityManager } from 'typeorm';
+import { Conditions, listPage } from './listing.js';
 
 export interface Actor {
   type: 'user' | 'client';
@@ -51,20 +52,8 @@ export interface AuditEventFilter {
 export async function listAuditEvents(
   manager: EntityManager, filter: AuditEventFilter, page: number, pageSize: number,
 ): Promise<{ items: AuditEventView[]; total: number }> {
-  const values: unknown[] = [];
-  const where: string[] = [];
-  if (filter.target_id !== undefined) where.push(`target_id = $${values.push(filter.target_id)}`);
-  if (filter.actor_id !== undefined) where.push(`actor_id = $${values.push(filter.actor_id)}`);
-  if (filter.action !== undefined) where.push(`action = $${values.push(filter.action)}`);
-  const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-  const n = values.length;
-  const rows: Array<AuditEventView & { total: string }> = await manager.query(
-    `SELECT id, actor_type, actor_id, action, target_type, target_id, request_id, details, inserted_at,
-            count(*) OVER () AS total
-     FROM audit_events ${clause} ORDER BY inserted_at, id LIMIT $${n + 1} OFFSET $${n + 2}`,
-    [...values, pageSize, (page - 1) * pageSize],
-  );
-  const total = rows.length ? Number(rows[0].total)
-    : Number((await manager.query(`SELECT count(*) AS total FROM audit_events ${clause}`, values))[0].total);
-  return { items: rows.map(({ total: _total, ...event }) => event), total };
+  const where = new Conditions()
+    .equals('target_id', filter.target_id).equals('actor_id', filter.actor_id).equals('action', filter.action);
+  return listPage<AuditEventView>(manager, 'audit_events',
+    'id, actor_type, actor_id, action, target_type, target_id, request_id, details, inserted_at', where, page, pageSize);
 }

@@ -6,6 +6,7 @@ import { type Actor, recordAudit } from './audit.js';
 import { Conflict, Invalid, NotFound, isUniqueViolation } from './errors.js';
 import { assertKnownPermissions, defaultPermissions } from './permissions.js';
 import { revokeClientTokens } from './revocation.js';
+import { Conditions, listPage } from './listing.js';
 
 export const SERVICE_ID = /^[a-z0-9][a-z0-9_-]{2,63}$/;
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -116,23 +117,8 @@ export interface ClientFilter {
 export async function listClients(
   manager: EntityManager, filter: ClientFilter, page: number, pageSize: number,
 ): Promise<{ items: ClientView[]; total: number }> {
-  const where: string[] = [];
-  const values: unknown[] = [];
-  if (filter.name !== undefined) {
-    values.push(`%${filter.name.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-    where.push(`name ILIKE $${values.length}`);
-  }
-  if (filter.client_type !== undefined) where.push(`client_type = $${values.push(filter.client_type)}`);
-  if (filter.is_blocked !== undefined) where.push(`is_blocked = $${values.push(filter.is_blocked)}`);
-  if (filter.id !== undefined) where.push(`id = $${values.push(filter.id)}`);
-  const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-  const n = values.length;
-  const rows: Array<ClientView & { total: string }> = await manager.query(
-    `SELECT ${CLIENT_COLUMNS}, count(*) OVER () AS total FROM clients ${clause}
-     ORDER BY inserted_at, id LIMIT $${n + 1} OFFSET $${n + 2}`,
-    [...values, pageSize, (page - 1) * pageSize],
-  );
-  const total = rows.length ? Number(rows[0].total)
-    : Number((await manager.query(`SELECT count(*) AS total FROM clients ${clause}`, values))[0].total);
-  return { items: rows.map(({ total: _total, ...client }) => client), total };
+  const where = new Conditions()
+    .contains('name', filter.name).equals('client_type', filter.client_type)
+    .equals('is_blocked', filter.is_blocked).equals('id', filter.id);
+  return listPage<ClientView>(manager, 'clients', CLIENT_COLUMNS, where, page, pageSize);
 }

@@ -5,6 +5,7 @@ import { Conflict, Invalid, NotFound, isUniqueViolation } from './errors.js';
 import { redirectUriProblem } from './redirectUri.js';
 import { revokeConnectionTokens } from './revocation.js';
 import type { Secrets } from './secrets.js';
+import { Conditions, listPage } from './listing.js';
 
 export interface ConnectionView {
   id: string;
@@ -155,18 +156,7 @@ export interface ConnectionFilter {
 export async function listConnections(
   manager: EntityManager, clientId: string, filter: ConnectionFilter, page: number, pageSize: number,
 ): Promise<{ items: ConnectionView[]; total: number }> {
-  const values: unknown[] = [clientId];
-  const where = ['client_id = $1'];
-  if (filter.consumer_id !== undefined) where.push(`consumer_id = $${values.push(filter.consumer_id)}`);
-  if (filter.redirect_uri !== undefined) where.push(`redirect_uri = $${values.push(filter.redirect_uri)}`);
-  const clause = `WHERE ${where.join(' AND ')}`;
-  const n = values.length;
-  const rows: Array<ConnectionView & { total: string }> = await manager.query(
-    `SELECT ${CONNECTION_COLUMNS}, count(*) OVER () AS total FROM connections ${clause}
-     ORDER BY inserted_at, id LIMIT $${n + 1} OFFSET $${n + 2}`,
-    [...values, pageSize, (page - 1) * pageSize],
-  );
-  const total = rows.length ? Number(rows[0].total)
-    : Number((await manager.query(`SELECT count(*) AS total FROM connections ${clause}`, values))[0].total);
-  return { items: rows.map(({ total: _total, ...connection }) => connection), total };
+  const where = new Conditions().equals('client_id', clientId)
+    .equals('consumer_id', filter.consumer_id).equals('redirect_uri', filter.redirect_uri);
+  return listPage<ConnectionView>(manager, 'connections', CONNECTION_COLUMNS, where, page, pageSize);
 }

@@ -9,6 +9,7 @@ import { assertKnownPermissions } from './permissions.js';
 import { refreshSecret, upsertConnection } from './connections.js';
 import { revokeClientTokens, revokeConnectionTokens } from './revocation.js';
 import type { Secrets } from './secrets.js';
+import { Conditions, listPage } from './listing.js';
 
 export type ServiceType = (typeof SERVICE_TYPES)[number];
 
@@ -80,21 +81,9 @@ export async function createService(
 export async function listServices(
   manager: EntityManager, filter: ServiceFilter, page: number, pageSize: number,
 ): Promise<{ items: ServiceView[]; total: number }> {
-  const where = [IS_SERVICE];
-  const values: unknown[] = [];
-  if (filter.name !== undefined) {
-    where.push(`name ILIKE $${values.push(`%${filter.name.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)}`);
-  }
-  if (filter.service_type !== undefined) where.push(`client_type = $${values.push(filter.service_type)}`);
-  if (filter.client_id !== undefined) where.push(`id = $${values.push(filter.client_id)}`);
-  const clause = `WHERE ${where.join(' AND ')}`;
-  const n = values.length;
-  const [items, counted] = await Promise.all([
-    manager.query(`SELECT ${SERVICE_COLUMNS} FROM clients ${clause} ORDER BY inserted_at, id LIMIT $${n + 1} OFFSET $${n + 2}`,
-      [...values, pageSize, (page - 1) * pageSize]) as Promise<ServiceView[]>,
-    manager.query(`SELECT count(*) AS total FROM clients ${clause}`, values) as Promise<Array<{ total: string }>>,
-  ]);
-  return { items, total: Number(counted[0].total) };
+  const where = new Conditions(IS_SERVICE)
+    .contains('name', filter.name).equals('client_type', filter.service_type).equals('id', filter.client_id);
+  return listPage<ServiceView>(manager, 'clients', SERVICE_COLUMNS, where, page, pageSize);
 }
 
 /** One service; any other client, like an unknown id, is NotFound. */
