@@ -6,6 +6,7 @@ import Router from '@koa/router';
 import type Provider from 'oidc-provider';
 import { type Config, ConfigError } from './config.js';
 import { type Database, isReady, migrate, openDatabase } from './db.js';
+import { LoginThrottle } from './domain/loginThrottle.js';
 import { Secrets } from './domain/secrets.js';
 import { requestContext } from './http.js';
 import { renderApiErrors } from './api/errors.js';
@@ -51,7 +52,7 @@ export async function startGatehouse(config: Config, log: Logger): Promise<Gateh
     app.use(healthRouter(db).routes());
     app.use(apiErrorsFor('/api'));
     app.use(apiRouter({ manager, pool: db.pool, secrets, provider }).routes());
-    app.use(interactionRouter(provider, manager).routes());
+    app.use(interactionRouter(provider, manager, new LoginThrottle(db.pool)).routes());
     app.use(consoleRouter({ manager, secrets, provider, issuer: config.issuer, cookieKeys: keys.cookieKeys }).routes());
 
     const internal = new Koa();

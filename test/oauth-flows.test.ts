@@ -88,6 +88,20 @@ test('prompt=login asks for the password again, then consent, and completes', as
   expect(again.tokens.scope).toBe('openid profile');
 });
 
+test('after 5 wrong passwords the login is refused for a while (429), even with the right password', async () => {
+  await createUser(server, { email: 'target@clinic.example', memberships: [{ client_id: clinic.id, scopes: [] }] });
+  const rp = await relyingParty(server.url, clinic.id, connA.secret);
+  for (let i = 0; i < 5; i++) {
+    await expect(authorize(rp, server.url, { redirectUri: A_URI, scope: 'openid', email: 'target@clinic.example', password: `guess number ${i}` }))
+      .rejects.toThrow(/unexpected 401/);
+  }
+  await expect(authorize(rp, server.url, { redirectUri: A_URI, scope: 'openid', email: 'target@clinic.example' }))
+    .rejects.toThrow(/unexpected 429 .*Too many failed sign-ins/s);
+  // Another account from the same address is not locked out by it.
+  const other = await signIn(rp, server.url, { redirectUri: A_URI, scope: 'openid', email: 'doctor@clinic.example' });
+  expect(other.tokens.access_token).toEqual(expect.any(String));
+});
+
 test('a second authorization in the same browser session needs no new login', async () => {
   const rp = await relyingParty(server.url, clinic.id, connA.secret);
   const first = await signIn(rp, server.url, { redirectUri: A_URI, scope: 'openid', email: 'doctor@clinic.example' });

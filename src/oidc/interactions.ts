@@ -10,6 +10,7 @@ import type { EntityManager } from 'typeorm';
 import { type Actor, recordAudit } from '../domain/audit.js';
 import { getClient } from '../domain/clients.js';
 import { NotFound } from '../domain/errors.js';
+import type { LoginThrottle } from '../domain/loginThrottle.js';
 import { IDENTITY_SCOPES, listPermissions } from '../domain/permissions.js';
 import { findUser, membershipScopes, verifyPassword } from '../domain/users.js';
 import { render } from './views.js';
@@ -36,7 +37,7 @@ function text(value: unknown, max: number): string {
   return typeof value === 'string' ? value.slice(0, max) : '';
 }
 
-export function interactionRouter(provider: Provider, manager: EntityManager): Router {
+export function interactionRouter(provider: Provider, manager: EntityManager, throttle: LoginThrottle): Router {
   const router = new Router({ prefix: '/interaction' });
 
   const clientName = async (clientId: string) => {
@@ -84,16 +85,24 @@ export function interactionRouter(provider: Provider, manager: EntityManager): R
     if (details.prompt.name !== 'login') ctx.throw(400, 'this interaction does not ask for a login');
     const body = await form(ctx);
     const email = text(body.email, 254);
-    const user = await verifyPassword(manager, email, text(body.password, 1024));
     const clientId = String(details.params.client_id);
-    if (!user) {
-      ctx.status = 401;
+    const loginPage = async (status: number, error: string) => {
+      ctx.status = status;
       ctx.type = 'html';
-      ctx.body = render('login.njk', {
-        title: 'Sign in', uid: details.uid, clientName: await clientName(clientId), email, error: 'Wrong email or password.',
-      });
-      return;
+      ctx.body = render('login.njk', { title: 'Sign in', uid: details.uid, clientName: await clientName(clientId), email, error });
+    };
+    // Too many failures: refused without looking at the password, so guessing gains nothing.
+    const wait = await throttle.retryAfter(email, ctx.ip);
+    if (wait) {
+      ctx.set('retry-after', String(wait));
+      return loginPage(429, `Too many failed sign-ins. Try again in ${Math.ceil(wait / 60)} minute(s).`);
     }
+    const user = await verifyPassword(manager, email, text(body.password, 1024));
+    if (!user) {
+      await throttle.failed(email, ctx.ip);
+      return loginPage(401, 'Wrong email or password.');
+    }
+    await throttle.succeeded(email, ctx.ip);
     // RFC 6749 §4.1.2.1: a user who may not use this client is sent back with access_denied.
     if (!(await membershipScopes(manager, user.id, clientId))) {
       return finish(ctx, { error: 'access_denied', error_description: 'the user is not a member of this client' });
