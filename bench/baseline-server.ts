@@ -43,6 +43,13 @@ const provider = new Provider(issuer, {
   interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
 });
 
+if (process.env.BENCH_DEBUG) {
+  let shown = 0;
+  provider.on('grant.error', (_ctx, err) => {
+    if (shown++ < 5) process.stderr.write(`baseline grant.error: ${(err as { error_detail?: string }).error_detail ?? err.message}\n`);
+  });
+}
+
 // Logs in as "bench-user" and grants whatever was asked: the baseline's equivalent of a user who clicks through.
 const router = new Router({ prefix: '/interaction' });
 router.get('/:uid', async (ctx) => {

@@ -66,7 +66,8 @@ async function mint(target: Target, codeRounds: number): Promise<Minted> {
   const started = Date.now();
   const perRound = SHAPE.codes + 128;
   const codes = await mintCodes(browser, target.flow, codeRounds * perRound + WARMUP.codes + 128);
-  const refreshTokens = await mintRefreshTokens(browser, target.flow, 2 * SHAPE.connections);
+  // A round that ends by time loses the chains in flight (the old token is used, the new one never read).
+  const refreshTokens = await mintRefreshTokens(browser, target.flow, (ROUNDS + 2) * SHAPE.connections);
   log(`${target.server.name}: minted ${codes.length} codes and ${refreshTokens.length} refresh tokens in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return { codes, refreshTokens };
 }
