@@ -46,9 +46,16 @@ export async function createDatabase(label: string): Promise<{ url: string; drop
   const name = `gh_bench_${label}_${crypto.randomBytes(4).toString('hex')}`;
   await adminQuery(`CREATE DATABASE ${name}`);
   return {
-    url: PG_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`),
+    url: databaseUrl(name),
     drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
   };
+}
+
+/** The admin URL pointed at another database; keeps a `?host=/socket/dir` query. */
+function databaseUrl(name: string): string {
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return url.href;
 }
 
 function spawnTs(script: string, env: Record<string, string>, extraArgs: string[] = []): ChildProcess {
