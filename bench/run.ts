@@ -115,8 +115,17 @@ async function compare(scenarios: Scenario[], a: Arm, b: Arm): Promise<ScenarioR
   return results;
 }
 
+const servers: RunningServer[] = [];
+async function stopAll(): Promise<void> {
+  loader.stop();
+  for (const s of servers.splice(0).reverse()) await s.stop().catch((err) => log(`stopping ${s.name}: ${err}`));
+}
+// Ctrl-C still stops the servers and drops the run's databases.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void stopAll().finally(() => process.exit(130)));
+}
+
 async function main(): Promise<void> {
-  const servers: RunningServer[] = [];
   const nodeArgs = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.join(ROOT, 'bench/results/profiles')}`] : [];
   const poolSize = args.pool ? Number(args.pool) : undefined;
   try {
@@ -153,8 +162,7 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`\nwritten to ${writeResults(report)}\n`);
   } finally {
-    loader.stop();
-    for (const s of servers.reverse()) await s.stop().catch((err) => log(`stopping ${s.name}: ${err}`));
+    await stopAll();
   }
 }
 
