@@ -24,6 +24,12 @@ export interface TokenMeta {
 // What find() read beside each token during one request, for the introspection response.
 const requestTokenMeta = new WeakMap<object, Map<string, TokenMeta>>();
 
+/** Introspection and revocation look a token value up in these three models at once (token_find.js). */
+const TOKEN_MODELS = ['AccessToken', 'ClientCredentials', 'RefreshToken'];
+const TOKEN_LOOKUP_ROUTES = new Set(['introspection', 'revocation']);
+// One query answers those three lookups; kept for the one request only, so a revoked token is never served.
+const requestTokenRows = new WeakMap<object, Map<string, Promise<Map<string, Row>>>>();
+
 export function tokenMetaOf(ctx: object, id: string): TokenMeta | undefined {
   return requestTokenMeta.get(ctx)?.get(id);
 }
@@ -80,7 +86,24 @@ export function pgAdapterFactory(pool: Pool) {
       });
     }
 
-    async find(id: string): Promise<AdapterPayload | undefined> {
+    async row(id: string): Promise<Row | undefined> {
+      const { ctx, route } = currentRequest();
+      if (ctx && route && TOKEN_LOOKUP_ROUTES.has(route) && TOKEN_MODELS.includes(this.model)) {
+        let byId = requestTokenRows.get(ctx);
+        if (!byId) requestTokenRows.set(ctx, (byId = new Map()));
+        let rows = byId.get(id);
+        if (!rows) {
+          rows = pool.query<Row & { model: string }>({
+            name: 'gh_oidc_find_token',
+            text: `SELECT p.model, p.payload, p.connection_id, p.consumer_id, c.client_type, c.permissions
+                   FROM oidc_payloads p LEFT JOIN clients c ON c.id = p.client_id
+                   WHERE p.model = ANY($1::text[]) AND p.id = $2 AND (p.expires_at IS NULL OR p.expires_at > now())`,
+            values: [TOKEN_MODELS, id],
+          }).then(({ rows: found }) => new Map(found.map((r) => [r.model, r])));
+          byId.set(id, rows);
+        }
+        return (await rows).get(this.model);
+      }
       const { rows } = await pool.query<Row>({
         name: 'gh_oidc_find',
         text: `SELECT p.payload, p.connection_id, p.consumer_id, c.client_type, c.permissions
@@ -88,7 +111,11 @@ export function pgAdapterFactory(pool: Pool) {
                WHERE p.model = $1 AND p.id = $2 AND (p.expires_at IS NULL OR p.expires_at > now())`,
         values: [this.model, id],
       });
-      const row = rows[0];
+      return rows[0];
+    }
+
+    async find(id: string): Promise<AdapterPayload | undefined> {
+      const row = await this.row(id);
       if (!row) return undefined;
       if (!CONNECTION_BOUND.has(this.model)) return row.payload;
 
