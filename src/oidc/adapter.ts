@@ -30,6 +30,32 @@ const TOKEN_LOOKUP_ROUTES = new Set(['introspection', 'revocation']);
 // One query answers those three lookups; kept for the one request only, so a revoked token is never served.
 const requestTokenRows = new WeakMap<object, Map<string, Promise<Map<string, Row>>>>();
 
+/** At the token endpoint these are followed by reads of their Grant and, when session-bound, their Session. */
+const PREFETCHING = new Set(['AuthorizationCode', 'RefreshToken']);
+// The Grant and Session read in the same query as the code or refresh token, each served once to this request
+// only (a write in between drops it): two round trips fewer per exchange, nothing kept across requests.
+const requestPrefetch = new WeakMap<object, Map<string, AdapterPayload>>();
+
+function takePrefetched(key: string): AdapterPayload | undefined {
+  const ctx = Provider.ctx;
+  const prefetched = ctx && requestPrefetch.get(ctx);
+  const payload = prefetched?.get(key);
+  if (payload) prefetched!.delete(key);
+  return payload;
+}
+
+/** A write to a Grant or Session in this request drops what was read of it beforehand. */
+function dropPrefetched(model: string, id: string): void {
+  const ctx = Provider.ctx;
+  const prefetched = ctx && requestPrefetch.get(ctx);
+  if (!prefetched) return;
+  if (model === 'Session') {
+    for (const key of prefetched.keys()) if (key.startsWith('Session:')) prefetched.delete(key);
+  } else {
+    prefetched.delete(`${model}:${id}`);
+  }
+}
+
 export function tokenMetaOf(ctx: object, id: string): TokenMeta | undefined {
   return requestTokenMeta.get(ctx)?.get(id);
 }
@@ -49,6 +75,8 @@ function currentRequest() {
 
 interface Row {
   payload: AdapterPayload;
+  grant_payload?: AdapterPayload | null;
+  session_payload?: AdapterPayload | null;
   connection_id: string | null;
   consumer_id: string | null;
   client_type: string | null;
@@ -60,6 +88,7 @@ export function pgAdapterFactory(pool: Pool) {
     constructor(readonly model: string) {}
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+      dropPrefetched(this.model, id);
       const bound = CONNECTION_BOUND.has(this.model) ? currentRequest().client : undefined;
       await pool.query({
         name: 'gh_oidc_upsert_guarded',
@@ -104,6 +133,21 @@ export function pgAdapterFactory(pool: Pool) {
         }
         return (await rows).get(this.model);
       }
+      if (route === 'token' && PREFETCHING.has(this.model)) {
+        const { rows } = await pool.query<Row>({
+          name: 'gh_oidc_find_with_grant',
+          text: `SELECT p.payload, p.connection_id, p.consumer_id, c.client_type, c.permissions,
+                   g.payload AS grant_payload, s.payload AS session_payload
+                 FROM oidc_payloads p LEFT JOIN clients c ON c.id = p.client_id
+                 LEFT JOIN oidc_payloads g ON g.model = 'Grant' AND g.id = p.grant_id
+                   AND (g.expires_at IS NULL OR g.expires_at > now())
+                 LEFT JOIN oidc_payloads s ON s.model = 'Session' AND s.uid = p.payload->>'sessionUid'
+                   AND p.payload->>'expiresWithSession' = 'true' AND (s.expires_at IS NULL OR s.expires_at > now())
+                 WHERE p.model = $1 AND p.id = $2 AND (p.expires_at IS NULL OR p.expires_at > now())`,
+          values: [this.model, id],
+        });
+        return rows[0];
+      }
       const { rows } = await pool.query<Row>({
         name: 'gh_oidc_find',
         text: `SELECT p.payload, p.connection_id, p.consumer_id, c.client_type, c.permissions
@@ -115,6 +159,10 @@ export function pgAdapterFactory(pool: Pool) {
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
+      if (this.model === 'Grant') {
+        const prefetched = takePrefetched(`Grant:${id}`);
+        if (prefetched) return prefetched;
+      }
       const row = await this.row(id);
       if (!row) return undefined;
       if (!CONNECTION_BOUND.has(this.model)) return row.payload;
@@ -123,6 +171,12 @@ export function pgAdapterFactory(pool: Pool) {
       // Another consumer of the same client cannot redeem, refresh or revoke this one's codes and tokens.
       if (route && BINDING_ROUTES[route]?.has(this.model) && client?.connection_id !== row.connection_id) {
         return undefined;
+      }
+      if (ctx && (row.grant_payload || row.session_payload)) {
+        let prefetched = requestPrefetch.get(ctx);
+        if (!prefetched) requestPrefetch.set(ctx, (prefetched = new Map()));
+        if (row.grant_payload) prefetched.set(`Grant:${row.payload.grantId}`, row.grant_payload);
+        if (row.session_payload) prefetched.set(`Session:${row.payload.sessionUid}`, row.session_payload);
       }
       if (ctx) {
         let metas = requestTokenMeta.get(ctx);
@@ -136,6 +190,10 @@ export function pgAdapterFactory(pool: Pool) {
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      if (this.model === 'Session') {
+        const prefetched = takePrefetched(`Session:${uid}`);
+        if (prefetched) return prefetched;
+      }
       const { rows } = await pool.query<{ payload: AdapterPayload }>({
         name: 'gh_oidc_find_uid',
         text: `SELECT payload FROM oidc_payloads WHERE model = $1 AND uid = $2
@@ -166,6 +224,7 @@ export function pgAdapterFactory(pool: Pool) {
     }
 
     async destroy(id: string): Promise<void> {
+      dropPrefetched(this.model, id);
       await pool.query({ name: 'gh_oidc_destroy', text: 'DELETE FROM oidc_payloads WHERE model = $1 AND id = $2', values: [this.model, id] });
     }
 
