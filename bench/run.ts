@@ -61,6 +61,7 @@ interface Arm {
 
 /** Codes and refresh tokens through real flows: one sign-in and consent, then /auth again and again. */
 async function mint(target: Target, codeRounds: number): Promise<Minted> {
+  if (!selected.some((s) => s.name === 'code_exchange' || s.name === 'refresh')) return { codes: [], refreshTokens: [] };
   const browser = new Browser();
   await authorize(browser, target.flow, 'openid');
   const started = Date.now();
