@@ -8,7 +8,7 @@ import { Browser, authorize, mintCodes, mintRefreshTokens } from './flows.js';
 import type { LoadJob, LoadResult } from './load.js';
 import { type ScenarioResult, type Side, pairRatio, table, writeResults } from './report.js';
 import { type Minted, type RoundShape, type Scenario, SCENARIOS } from './scenarios.js';
-import { type Target, seedBaseline, seedGatehouse, seedScale } from './seed.js';
+import { type Target, explainLookups, seedBaseline, seedGatehouse, seedScale } from './seed.js';
 import { ROOT, type RunningServer, startBaseline, startGatehouse } from './servers.js';
 
 const { values: args } = parseArgs({
@@ -156,9 +156,11 @@ async function main(): Promise<void> {
       const started = Date.now();
       const counts = await seedScale(big.databaseUrl!);
       log(`scale data: ${counts.clients} clients, ${counts.connections} connections in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      const plans = await explainLookups(big.databaseUrl!, bigTarget.bigClient!.id, bigTarget.bigClient!.redirectUri);
+      log(`EXPLAIN ANALYZE on the scale database:\n${plans.join('\n\n')}`);
       const bigArm: Arm = { label: 'scale', target: bigTarget, minted: await mint(bigTarget, ROUNDS) };
       const scaleResults = await compare(selected.filter((s) => s.scale), bigArm, { ...ghArm, label: 'small' });
-      report.scale = { counts, results: scaleResults };
+      report.scale = { counts, plans, results: scaleResults };
       process.stdout.write(`\nScale run: ${counts.clients} clients, ${counts.connections} connections vs the small database (ratio = scale/small)\n\n${table(scaleResults, ['scale DB', 'small DB'], 'scale')}\n`);
     }
     process.stdout.write(`\nwritten to ${writeResults(report)}\n`);

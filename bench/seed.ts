@@ -18,6 +18,8 @@ export interface Target {
   /** The authorization endpoint's first request for a client with 1 connection and with 100,000 (a path). */
   authOne: string;
   authBig: string;
+  /** The client with 100,000 connections and one of its redirect URIs (Gatehouse only). */
+  bigClient?: { id: string; redirectUri: string };
   /** GET /api/clients/{id}/connections (Gatehouse only). */
   api?: { path: string; token: string };
 }
@@ -48,6 +50,27 @@ export async function withDatabase<T>(url: string, work: (db: pg.Client) => Prom
   }
 }
 
+/** After a bulk insert: statistics, visibility map and hint bits set, and the WAL checkpointed, so the rounds
+ * measure lookups rather than the aftermath of the insert. */
+async function settle(db: pg.Client): Promise<void> {
+  await db.query('VACUUM (ANALYZE) clients, connections');
+  await db.query('CHECKPOINT').catch(() => undefined); // needs superuser or pg_checkpoint; best effort
+}
+
+/** EXPLAIN ANALYZE of the two connection lookups on the hot path (src/domain/connectionLookup.ts). */
+export async function explainLookups(databaseUrl: string, clientId: string, redirectUri: string): Promise<string[]> {
+  return withDatabase(databaseUrl, async (db) => {
+    const joined = `SELECT c.id, c.client_type, c.permissions, k.id, k.consumer_id, k.redirect_uri, k.secret_hash
+      FROM connections k JOIN clients c ON c.id = k.client_id AND NOT c.is_blocked`;
+    const plans: string[] = [];
+    for (const [where, value] of [['k.redirect_uri', redirectUri], ['k.secret_hash', 'no-such-hash']]) {
+      const { rows } = await db.query(`EXPLAIN (ANALYZE, BUFFERS) ${joined} WHERE k.client_id = $1 AND ${where} = $2`, [clientId, value]);
+      plans.push(rows.map((r) => r['QUERY PLAN']).join('\n'));
+    }
+    return plans;
+  });
+}
+
 /**
  * 100,000 consumer clients and one connection to each from `bigClientId`, in two INSERT … SELECT statements.
  * Returns one of the big client's redirect URIs (from the middle of the index).
@@ -59,7 +82,7 @@ async function seedBigClient(databaseUrl: string, bigClientId: string): Promise<
     await db.query(`INSERT INTO connections (client_id, consumer_id, redirect_uri, secret_hash)
       SELECT $1, c.id, 'https://consumer-' || c.name_n || '.example/cb', gen_random_uuid()::text
       FROM (SELECT id, substr(name, 16) AS name_n FROM clients WHERE name LIKE 'bench consumer %') c`, [bigClientId]);
-    await db.query('ANALYZE');
+    await settle(db);
     return `https://consumer-${BIG_CLIENT_CONNECTIONS / 2}.example/cb`;
   });
 }
@@ -75,7 +98,7 @@ export async function seedScale(databaseUrl: string): Promise<{ clients: number;
       INSERT INTO connections (client_id, consumer_id, redirect_uri, secret_hash)
       SELECT a.id, b.id, 'https://' || a.rn || '.provider.example/cb/' || k, gen_random_uuid()::text
       FROM c a CROSS JOIN generate_series(1, 9) k JOIN c b ON b.rn = (a.rn + k - 1) % a.total + 1`);
-    await db.query('ANALYZE');
+    await settle(db);
     const { rows } = await db.query('SELECT (SELECT count(*) FROM clients)::int AS clients, (SELECT count(*) FROM connections)::int AS connections');
     return rows[0];
   });
@@ -112,6 +135,7 @@ export async function seedGatehouse(server: RunningServer): Promise<Target> {
     introspectToken: await ccToken(url, ccBasic, BASELINE_CLIENT.scope),
     authOne: pathOf(authorizationUrl(flow, 'openid').url),
     authBig: pathOf(authorizationUrl({ ...flow, clientId: String(big.id), redirectUri: bigRedirect }, 'openid').url),
+    bigClient: { id: String(big.id), redirectUri: bigRedirect },
     api: { path: `/api/clients/${app.id}/connections`, token: apiToken },
   };
 }
