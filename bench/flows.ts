@@ -99,6 +99,21 @@ export function mintCodes(browser: Browser, c: FlowClient, n: number, scope = 'o
   return times(n, 8, () => authorize(browser, c, scope));
 }
 
+// A grant holds every code and token issued under it; stock oidc-provider's memory adapter rewrites a grant's
+// member list on each issue (O(members)), so thousands of codes under one grant would slow the baseline down.
+const CODES_PER_GRANT = 200;
+
+/** `n` codes spread over grants of CODES_PER_GRANT codes, each grant from its own sign-in and consent. */
+export async function mintCodesOverGrants(c: FlowClient, n: number): Promise<MintedCode[]> {
+  const grants = Math.ceil(n / CODES_PER_GRANT);
+  const chunks = await times(grants, 2, async (i) => {
+    const browser = new Browser();
+    await authorize(browser, c, 'openid');
+    return mintCodes(browser, c, Math.min(CODES_PER_GRANT, n - i * CODES_PER_GRANT));
+  });
+  return chunks.flat();
+}
+
 /** The form body of a code exchange (everything but the client's credentials, sent as Basic). */
 export function codeExchangeBody(c: FlowClient, m: MintedCode): string {
   return new URLSearchParams({ grant_type: 'authorization_code', code: m.code, redirect_uri: c.redirectUri, code_verifier: m.verifier }).toString();
@@ -113,11 +128,13 @@ export async function postForm(url: string, body: string, authorization: string)
   return json;
 }
 
-/** `n` refresh tokens, each from its own consent (offline_access needs prompt=consent) and code exchange. */
-export function mintRefreshTokens(browser: Browser, c: FlowClient, n: number): Promise<string[]> {
-  // One at a time: the resume cookie is bound to each interaction's path, and this jar keeps one per name.
-  return times(n, 1, async () => {
-    const minted = await authorize(browser, c, 'openid offline_access', { prompt: 'consent' });
+/**
+ * `n` refresh tokens, each from its own browser, sign-in and consent (offline_access needs prompt=consent) and
+ * code exchange, so each refresh chain has a grant of its own.
+ */
+export function mintRefreshTokens(c: FlowClient, n: number): Promise<string[]> {
+  return times(n, 2, async () => {
+    const minted = await authorize(new Browser(), c, 'openid offline_access', { prompt: 'consent' });
     const tokens = await postForm(`${c.issuer}/token`, codeExchangeBody(c, minted), c.basic);
     if (typeof tokens.refresh_token !== 'string') throw new Error(`no refresh token: ${JSON.stringify(tokens)}`);
     return tokens.refresh_token;

@@ -4,7 +4,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Browser, authorize, mintCodes, mintRefreshTokens } from './flows.js';
+import { mintCodesOverGrants, mintRefreshTokens } from './flows.js';
 import type { LoadJob, LoadResult } from './load.js';
 import { type ScenarioResult, type Side, pairRatio, table, writeResults } from './report.js';
 import { type Minted, type RoundShape, type Scenario, SCENARIOS } from './scenarios.js';
@@ -62,13 +62,11 @@ interface Arm {
 /** Codes and refresh tokens through real flows: one sign-in and consent, then /auth again and again. */
 async function mint(target: Target, codeRounds: number): Promise<Minted> {
   if (!selected.some((s) => s.name === 'code_exchange' || s.name === 'refresh')) return { codes: [], refreshTokens: [] };
-  const browser = new Browser();
-  await authorize(browser, target.flow, 'openid');
   const started = Date.now();
   const perRound = SHAPE.codes + 128;
-  const codes = await mintCodes(browser, target.flow, codeRounds * perRound + WARMUP.codes + 128);
+  const codes = await mintCodesOverGrants(target.flow, codeRounds * perRound + WARMUP.codes + 128);
   // A round that ends by time loses the chains in flight (the old token is used, the new one never read).
-  const refreshTokens = await mintRefreshTokens(browser, target.flow, (ROUNDS + 2) * SHAPE.connections);
+  const refreshTokens = await mintRefreshTokens(target.flow, (ROUNDS + 2) * SHAPE.connections);
   log(`${target.server.name}: minted ${codes.length} codes and ${refreshTokens.length} refresh tokens in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return { codes, refreshTokens };
 }
