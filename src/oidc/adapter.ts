@@ -2,7 +2,7 @@
 // step of any flow (CONTRACT §1 "several instances"). Tokens also record the connection they were issued
 // through, which is what binding, introspection and revocation by connection read.
 import type { Pool } from 'pg';
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 
 /** Models whose rows are issued through one connection. */
@@ -214,13 +214,23 @@ export function pgAdapterFactory(pool: Pool) {
     }
 
     async consume(id: string): Promise<void> {
-      await pool.query({
-        name: 'gh_oidc_consume',
+      const { rowCount } = await pool.query({
+        name: 'gh_oidc_consume_once',
         text: `UPDATE oidc_payloads SET consumed_at = now(),
                  payload = payload || jsonb_build_object('consumed', extract(epoch from now())::bigint)
-               WHERE model = $1 AND id = $2`,
+               WHERE model = $1 AND id = $2 AND consumed_at IS NULL`,
         values: [this.model, id],
       });
+      if (rowCount === 0) {
+        // Another request read it unconsumed too and consumed it first: this one is a replay, so it fails and
+        // the grant's tokens are revoked, as oidc-provider does for a sequential replay (RFC 6749 §4.1.2).
+        await pool.query({
+          name: 'gh_oidc_revoke_replayed',
+          text: 'DELETE FROM oidc_payloads WHERE grant_id = (SELECT grant_id FROM oidc_payloads WHERE model = $1 AND id = $2)',
+          values: [this.model, id],
+        });
+        throw new errors.InvalidGrant('grant request is invalid');
+      }
     }
 
     async destroy(id: string): Promise<void> {
