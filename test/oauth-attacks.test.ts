@@ -93,6 +93,15 @@ test('a replayed code is invalid_grant and revokes the tokens it produced', asyn
   expect((await introspect(server.url, first.body.refresh_token as string, admin)).body).toEqual({ active: false });
 });
 
+test('concurrent exchanges of one code: exactly one succeeds', async () => {
+  for (let round = 0; round < 5; round++) {
+    const a = await codeFor(connA, A_URI);
+    const results = await Promise.all([0, 1, 2, 3].map(() => exchange(connA.secret, a.code, a.verifier, A_URI)));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(results.filter((r) => r.status !== 200).every((r) => r.body.error === 'invalid_grant')).toBe(true);
+  }
+});
+
 test('a wrong PKCE verifier is invalid_grant', async () => {
   const a = await codeFor(connA, A_URI);
   const wrong = await exchange(connA.secret, a.code, oidc.randomPKCECodeVerifier(), A_URI);
