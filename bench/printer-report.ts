@@ -5,10 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import { createRequire } from 'node:module';
-import net from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import { PG_ADMIN_URL, ROOT, adminQuery, freePort } from './servers.js';
 
 // autocannon ships no types; this is the part of its programmatic API used here.
 interface CannonRequest { method: string; path: string; headers: Record<string, string>; body?: string; setupRequest?: (r: CannonRequest) => CannonRequest }
@@ -17,36 +14,13 @@ const autocannon = createRequire(import.meta.url)('autocannon') as (o: {
   url: string; connections: number; duration: number; requests: CannonRequest[]; timeout?: number;
 }) => Promise<CannonResult>;
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? process.env.TEST_PG_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const PRINTERS = 20;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function adminSql(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 async function startServer(): Promise<{ url: string; internalUrl: string; stop(): Promise<void> }> {
   const dbName = `gh_bench_printers_${crypto.randomBytes(4).toString('hex')}`;
-  await adminSql(`CREATE DATABASE ${dbName}`);
+  await adminQuery(`CREATE DATABASE ${dbName}`);
   const [port, internalPort] = [await freePort(), await freePort()];
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
@@ -64,7 +38,7 @@ async function startServer(): Promise<{ url: string; internalUrl: string; stop()
       child.kill('SIGTERM');
       await exited;
     }
-    await adminSql(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await adminQuery(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
   };
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) break;
