@@ -3,10 +3,8 @@
 // Gatehouse runs as a child process (src/main.ts) on a fresh database; this process is the load generator.
 //   npx tsx bench/api-connections.ts        BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 10),
 //   BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server)
-import { type ChildProcess, spawn } from 'node:child_process';
-import crypto from 'node:crypto';
 import { createRequire } from 'node:module';
-import { PG_ADMIN_URL, ROOT, adminQuery, freePort } from './servers.js';
+import { startGatehouse } from './servers.js';
 
 interface CannonRequest { method: string; path: string; headers: Record<string, string> }
 interface CannonResult { requests: { average: number; total: number }; latency: { p50: number; p99: number }; errors: number; timeouts: number; non2xx: number }
@@ -18,36 +16,6 @@ const autocannon = createRequire(import.meta.url)('autocannon') as (o: {
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const CLIENT_CONNECTIONS = 50;
-
-async function startGatehouse(): Promise<{ url: string; internalUrl: string; stop(): Promise<void> }> {
-  const dbName = `gh_bench_conn_${crypto.randomBytes(4).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE ${dbName}`);
-  const [port, internalPort] = [await freePort(), await freePort()];
-  const child: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
-      ...process.env, LOG_LEVEL: 'warn',
-      DATABASE_URL: PG_ADMIN_URL.replace(/\/[^/]*$/, `/${dbName}`), PORT: String(port), INTERNAL_PORT: String(internalPort),
-      ISSUER: `http://127.0.0.1:${port}`, SECRET_PEPPER: crypto.randomBytes(32).toString('base64url'),
-    },
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
-    await adminQuery(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-  };
-  for (let i = 0; i < 300 && child.exitCode === null; i++) {
-    if (await fetch(`${url}/health/ready`).then((r) => r.ok, () => false)) return { url, internalUrl: `http://127.0.0.1:${internalPort}`, stop };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  await stop();
-  throw new Error('Gatehouse did not become ready');
-}
 
 async function internal(base: string, method: string, p: string, body: unknown) {
   const res = await fetch(`${base}${p}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -82,7 +50,7 @@ async function measure(scenario: string, url: string, request: CannonRequest, se
 }
 
 async function main(): Promise<void> {
-  const server = await startGatehouse();
+  const server = await startGatehouse({ label: 'api' });
   try {
     const { token, clientId } = await seed(server);
     const headers = { authorization: `Bearer ${token}` };

@@ -2,10 +2,8 @@
 // printers under the service's own client_credentials token, against GET /health/live in the same run.
 // Starts Gatehouse (src/main.ts) in a child process on a fresh database; this process is the load generator.
 //   npx tsx bench/printer-report.ts          BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 10)
-import { type ChildProcess, spawn } from 'node:child_process';
-import crypto from 'node:crypto';
 import { createRequire } from 'node:module';
-import { PG_ADMIN_URL, ROOT, adminQuery, freePort } from './servers.js';
+import { startGatehouse } from './servers.js';
 
 // autocannon ships no types; this is the part of its programmatic API used here.
 interface CannonRequest { method: string; path: string; headers: Record<string, string>; body?: string; setupRequest?: (r: CannonRequest) => CannonRequest }
@@ -17,38 +15,6 @@ const autocannon = createRequire(import.meta.url)('autocannon') as (o: {
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const PRINTERS = 20;
-
-async function startServer(): Promise<{ url: string; internalUrl: string; stop(): Promise<void> }> {
-  const dbName = `gh_bench_printers_${crypto.randomBytes(4).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE ${dbName}`);
-  const [port, internalPort] = [await freePort(), await freePort()];
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
-      ...process.env, LOG_LEVEL: 'warn',
-      DATABASE_URL: PG_ADMIN_URL.replace(/\/[^/]*$/, `/${dbName}`), PORT: String(port), INTERNAL_PORT: String(internalPort),
-      ISSUER: `http://127.0.0.1:${port}`, SECRET_PEPPER: crypto.randomBytes(32).toString('base64url'),
-    },
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
-    await adminQuery(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-  };
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) break;
-    const ready = await fetch(`${url}/health/ready`).then((r) => r.ok, () => false);
-    if (ready) return { url, internalUrl: `http://127.0.0.1:${internalPort}`, stop };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  await stop();
-  throw new Error('Gatehouse did not become ready');
-}
 
 async function call(base: string, method: string, p: string, body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(`${base}${p}`, { method, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
@@ -89,7 +55,7 @@ async function measure(scenario: string, url: string, request: CannonRequest, se
 }
 
 async function main(): Promise<void> {
-  const server = await startServer();
+  const server = await startGatehouse({ label: 'printers' });
   try {
     const token = await printServiceToken(server, 'bench_print_service');
     const others: string[] = [];

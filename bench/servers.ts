@@ -94,7 +94,7 @@ export interface GatehouseOptions {
 }
 
 /** `src/main.ts` on a fresh database, LOG_LEVEL=warn, CODE_TTL raised so pre-minted codes live through the run. */
-export async function startGatehouse(o: GatehouseOptions): Promise<RunningServer> {
+export async function startGatehouse(o: GatehouseOptions): Promise<RunningServer & { internalUrl: string; databaseUrl: string }> {
   const db = await createDatabase(o.label);
   const port = await freePort();
   const internalPort = await freePort();
