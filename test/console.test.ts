@@ -79,7 +79,8 @@ describe('the admin console, step by step', () => {
     expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(await page.locator('#shown-client-id').inputValue()).toBe(SERVICE_ID);
     await page.getByRole('button', { name: 'Copy Client Secret' }).click();
-    expect(await page.locator('#secret-dialog .copied').textContent()).toBe('Client Secret copied to the clipboard.');
+    // The copy is asynchronous (navigator.clipboard.writeText): wait for its confirmation, do not read it at once.
+    await page.locator('#secret-dialog .copied').filter({ hasText: /^Client Secret copied to the clipboard\.$/ }).waitFor();
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
     await screenshot(page, 'service-created-dialog', false);
     // HTML in a friendly name is text, never markup.
