@@ -43,6 +43,22 @@ export async function findBySecretHash(pool: Pool, clientId: string, secretHash:
   return rows[0] ?? null;
 }
 
+/**
+ * The same lookup, with one more column that the caller computes in the same round trip (a scalar subquery
+ * whose parameters start at $3): what the request will read next, fetched with the credential.
+ */
+export async function findBySecretHashWith<T>(
+  pool: Pool, clientId: string, secretHash: string, also: { name: string; sql: string; values: unknown[] },
+): Promise<(ConnectionCredential & { also: T }) | null> {
+  const { rows } = await pool.query<ConnectionCredential & { also: T }>({
+    name: also.name,
+    // A replacer function: a replacement string would read `$'` and `$&` in the SQL as patterns.
+    text: `${JOINED.replace(' FROM connections', () => `, ${also.sql} AS also FROM connections`)} WHERE k.client_id = $1 AND k.secret_hash = $2`,
+    values: [clientId, secretHash, ...also.values],
+  });
+  return rows[0] ?? null;
+}
+
 /** An unblocked client, without any connection (userinfo, introspection of its tokens, end session). */
 export async function findActiveClient(pool: Pool, clientId: string): Promise<ClientRecord | null> {
   const { rows } = await pool.query<ClientRecord>({

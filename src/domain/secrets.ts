@@ -26,8 +26,14 @@ export class Secrets {
 
   /** Constant-time comparison of a presented secret with a stored hash. */
   matches(secret: unknown, hash: unknown): boolean {
-    if (typeof secret !== 'string' || typeof hash !== 'string') return false;
-    const actual = Buffer.from(this.hash(secret));
+    if (typeof secret !== 'string') return false;
+    return this.hashMatches(this.hash(secret), hash);
+  }
+
+  /** Constant-time comparison of a presented secret's hash, computed by `hash()`, with a stored hash. */
+  hashMatches(actualHash: string, hash: unknown): boolean {
+    if (typeof hash !== 'string') return false;
+    const actual = Buffer.from(actualHash);
     const expected = Buffer.from(hash);
     return actual.length === expected.length && crypto.timingSafeEqual(actual, expected);
   }

@@ -30,6 +30,90 @@ const TOKEN_LOOKUP_ROUTES = new Set(['introspection', 'revocation']);
 // One query answers those three lookups; kept for the one request only, so a revoked token is never served.
 const requestTokenRows = new WeakMap<object, Map<string, Promise<Map<string, Row>>>>();
 
+/**
+ * The code, refresh token or token value a request to the token, introspection or revocation endpoint carries
+ * is read in the same round trip as its client's connection (clientLookup.ts), together with the Grant, the
+ * Session and the account it points to; each row is served once to this request and dropped by any write to it.
+ */
+interface ReadAhead {
+  id: string;
+  models: Set<string>;
+  rows: Map<string, Row>;
+}
+const requestReadAhead = new WeakMap<object, ReadAhead>();
+
+export interface ReadAheadPlan {
+  models: string[];
+  id: string;
+}
+
+/** What this request will look up by a value it carries, if anything. */
+export function readAheadPlan(route: string | undefined, params: Record<string, unknown>): ReadAheadPlan | undefined {
+  const plan = (models: string[], id: unknown) => (typeof id === 'string' && id.length > 0 && id.length <= 512 ? { models, id } : undefined);
+  if (route && TOKEN_LOOKUP_ROUTES.has(route)) return plan(TOKEN_MODELS, params.token);
+  if (route !== 'token') return undefined;
+  if (params.grant_type === 'authorization_code') return plan(['AuthorizationCode'], params.code);
+  if (params.grant_type === 'refresh_token') return plan(['RefreshToken'], params.refresh_token);
+  return undefined;
+}
+
+/**
+ * A scalar subquery (a JSON array of rows) for a plan, with its model list as `$3` and its id as `$4`: each row
+ * with its connection, its client's live type and permissions, its Grant, its Session and its account.
+ */
+export const READ_AHEAD_SQL = `(SELECT coalesce(json_agg(json_build_object(
+    'model', p.model, 'payload', p.payload, 'connection_id', p.connection_id, 'consumer_id', p.consumer_id,
+    'client_type', c.client_type, 'permissions', c.permissions, 'grant_payload', g.payload,
+    'session_payload', s.payload, 'account', (
+      SELECT json_build_object('id', u.id, 'email', u.email, 'name', u.name) FROM users u
+      WHERE u.id = (CASE WHEN p.payload->>'accountId' ~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+                    THEN p.payload->>'accountId' END)::uuid AND NOT u.is_blocked))), '[]'::json)
+  FROM oidc_payloads p LEFT JOIN clients c ON c.id = p.client_id
+  LEFT JOIN oidc_payloads g ON g.model = 'Grant' AND g.id = p.grant_id AND (g.expires_at IS NULL OR g.expires_at > now())
+  LEFT JOIN oidc_payloads s ON s.model = 'Session' AND s.uid = p.payload->>'sessionUid'
+    AND p.payload->>'expiresWithSession' = 'true' AND (s.expires_at IS NULL OR s.expires_at > now())
+  WHERE p.model = ANY($3::text[]) AND p.id = $4 AND (p.expires_at IS NULL OR p.expires_at > now()))`;
+
+export type ReadAheadRow = Row & { model: string };
+
+/** Keeps what READ_AHEAD_SQL returned for this request. */
+export function primeReadAhead(ctx: object, plan: ReadAheadPlan, rows: ReadAheadRow[]): void {
+  requestReadAhead.set(ctx, { id: plan.id, models: new Set(plan.models), rows: new Map(rows.map((r) => [r.model, r])) });
+}
+
+/** The read-ahead answer for (model, id), once: `null` when it was read and is not there, undefined when not read. */
+function takeReadAhead(model: string, id: string): Row | null | undefined {
+  const ctx = Provider.ctx;
+  const ahead = ctx && requestReadAhead.get(ctx);
+  if (!ahead || ahead.id !== id || !ahead.models.has(model)) return undefined;
+  ahead.models.delete(model);
+  const row = ahead.rows.get(model);
+  ahead.rows.delete(model);
+  return row ?? null;
+}
+
+/** A write to a row drops what was read ahead of it. */
+function dropReadAhead(model: string, id: string): void {
+  const ctx = Provider.ctx;
+  const ahead = ctx && requestReadAhead.get(ctx);
+  if (ahead?.id === id) {
+    ahead.models.delete(model);
+    ahead.rows.delete(model);
+  }
+}
+
+/** The account a code or refresh token of this request points to, read ahead with it (findAccount). */
+export function prefetchedAccount(id: string): PrefetchedAccount | undefined {
+  const account = takePrefetched(`Account:${id}`) as unknown as PrefetchedAccount | undefined;
+  return account?.id === id ? account : undefined;
+}
+
+export interface PrefetchedAccount {
+  id: string;
+  email: string;
+  name: string;
+}
+
 /** At the token endpoint these are followed by reads of their Grant and, when session-bound, their Session. */
 const PREFETCHING = new Set(['AuthorizationCode', 'RefreshToken']);
 // The Grant and Session read in the same query as the code or refresh token, each served once to this request
@@ -73,10 +157,11 @@ function currentRequest() {
   return { ctx, route: ctx?.oidc?.route as string | undefined, client: ctx?.oidc?.client as CurrentClient | undefined };
 }
 
-interface Row {
+export interface Row {
   payload: AdapterPayload;
   grant_payload?: AdapterPayload | null;
   session_payload?: AdapterPayload | null;
+  account?: PrefetchedAccount | null;
   connection_id: string | null;
   consumer_id: string | null;
   client_type: string | null;
@@ -89,6 +174,7 @@ export function pgAdapterFactory(pool: Pool) {
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       dropPrefetched(this.model, id);
+      dropReadAhead(this.model, id);
       const bound = CONNECTION_BOUND.has(this.model) ? currentRequest().client : undefined;
       await pool.query({
         name: 'gh_oidc_upsert_guarded',
@@ -116,6 +202,8 @@ export function pgAdapterFactory(pool: Pool) {
     }
 
     async row(id: string): Promise<Row | undefined> {
+      const ahead = takeReadAhead(this.model, id);
+      if (ahead !== undefined) return ahead ?? undefined;
       const { ctx, route } = currentRequest();
       if (ctx && route && TOKEN_LOOKUP_ROUTES.has(route) && TOKEN_MODELS.includes(this.model)) {
         let byId = requestTokenRows.get(ctx);
@@ -172,11 +260,12 @@ export function pgAdapterFactory(pool: Pool) {
       if (route && BINDING_ROUTES[route]?.has(this.model) && client?.connection_id !== row.connection_id) {
         return undefined;
       }
-      if (ctx && (row.grant_payload || row.session_payload)) {
+      if (ctx && (row.grant_payload || row.session_payload || row.account)) {
         let prefetched = requestPrefetch.get(ctx);
         if (!prefetched) requestPrefetch.set(ctx, (prefetched = new Map()));
         if (row.grant_payload) prefetched.set(`Grant:${row.payload.grantId}`, row.grant_payload);
         if (row.session_payload) prefetched.set(`Session:${row.payload.sessionUid}`, row.session_payload);
+        if (row.account) prefetched.set(`Account:${row.account.id}`, row.account as unknown as AdapterPayload);
       }
       if (ctx) {
         let metas = requestTokenMeta.get(ctx);
@@ -214,6 +303,7 @@ export function pgAdapterFactory(pool: Pool) {
     }
 
     async consume(id: string): Promise<void> {
+      dropReadAhead(this.model, id);
       const { rowCount } = await pool.query({
         name: 'gh_oidc_consume_once',
         text: `UPDATE oidc_payloads SET consumed_at = now(),
@@ -235,6 +325,7 @@ export function pgAdapterFactory(pool: Pool) {
 
     async destroy(id: string): Promise<void> {
       dropPrefetched(this.model, id);
+      dropReadAhead(this.model, id);
       await pool.query({ name: 'gh_oidc_destroy', text: 'DELETE FROM oidc_payloads WHERE model = $1 AND id = $2', values: [this.model, id] });
     }
 

@@ -8,10 +8,11 @@ import type { Pool } from 'pg';
 import Provider, { errors } from 'oidc-provider';
 import type { ClientMetadata } from 'oidc-provider';
 import {
-  type ClientRecord, type ConnectionCredential, findActiveClient, findByRedirectUri, findBySecretHash,
+  type ClientRecord, type ConnectionCredential, findActiveClient, findByRedirectUri, findBySecretHash, findBySecretHashWith,
 } from '../domain/connectionLookup.js';
 import { IDENTITY_SCOPES } from '../domain/permissions.js';
 import type { Secrets } from '../domain/secrets.js';
+import { READ_AHEAD_SQL, type ReadAheadRow, primeReadAhead, readAheadPlan } from './adapter.js';
 
 /** Custom client metadata that the rest of Gatehouse reads off `ctx.oidc.client` (camelCased there). */
 export const CLIENT_EXTRA_METADATA = ['connection_id', 'consumer_id', 'client_type', 'permissions'];
@@ -96,9 +97,22 @@ export function clientLookupAdapter(pool: Pool, secrets: Secrets, knownScopes: (
       };
       const secret = ctx ? presentedSecret(req, id) : undefined;
       if (secret !== undefined) {
-        const cred = await findBySecretHash(pool, id, secrets.hash(secret));
-        if (!cred) return undefined;
         const { params = {}, route } = req;
+        const hash = secrets.hash(secret);
+        rememberHash(secret, hash);
+        // The code, refresh token or token the request carries comes in the same round trip (adapter.ts).
+        const plan = readAheadPlan(route, params);
+        let cred: ConnectionCredential | null;
+        if (plan) {
+          const found = await findBySecretHashWith<ReadAheadRow[]>(pool, id, hash, {
+            name: 'gh_conn_by_secret_read_ahead', sql: READ_AHEAD_SQL, values: [plan.models, plan.id],
+          });
+          if (found && ctx) primeReadAhead(ctx, plan, found.also);
+          cred = found;
+        } else {
+          cred = await findBySecretHash(pool, id, hash);
+        }
+        if (!cred) return undefined;
         if (route === 'token' && params.grant_type === 'authorization_code' && params.redirect_uri !== cred.redirect_uri) {
           return undefined; // the secret's connection must own the exchange's redirect_uri (CONTRACT §3)
         }
@@ -135,9 +149,19 @@ function assertClientScope(scope: unknown, permissions: string[]): void {
   if (refused.length) throw new errors.InvalidScope('requested scope is not allowed', refused.join(' '));
 }
 
+// The HMAC of the secret this request presented, computed once for the lookup and the comparison.
+const requestHash = new WeakMap<object, { secret: string; hash: string }>();
+
+function rememberHash(secret: string, hash: string): void {
+  const ctx = Provider.ctx;
+  if (ctx) requestHash.set(ctx, { secret, hash });
+}
+
 /** Compare the presented secret's HMAC with the connection's, in constant time (FINDINGS). */
 export function installSecretComparison(provider: Provider, secrets: Secrets): void {
   provider.Client.prototype.compareClientSecret = async function compareClientSecret(this: { clientSecret?: string }, actual: string) {
-    return secrets.matches(actual, this.clientSecret);
+    const ctx = Provider.ctx;
+    const known = ctx && requestHash.get(ctx);
+    return known?.secret === actual ? secrets.hashMatches(known.hash, this.clientSecret) : secrets.matches(actual, this.clientSecret);
   };
 }

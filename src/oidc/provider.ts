@@ -9,7 +9,7 @@ import { BUILTIN_PERMISSIONS, IDENTITY_SCOPES, liveScope } from '../domain/permi
 import type { Secrets } from '../domain/secrets.js';
 import { findUser } from '../domain/users.js';
 import type { Logger } from '../log.js';
-import { pgAdapterFactory, tokenMetaOf } from './adapter.js';
+import { pgAdapterFactory, prefetchedAccount, tokenMetaOf } from './adapter.js';
 import { CLIENT_EXTRA_METADATA, clientLookupAdapter, installSecretComparison } from './clientLookup.js';
 import type { ProviderKeys } from './keys.js';
 import { providerScopes } from './scopes.js';
@@ -86,7 +86,8 @@ export function createProvider({ config, pool, manager, secrets, keys, log }: Pr
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     findAccount: async (_ctx, sub) => {
-      const user = await findUser(manager, sub);
+      // At the token endpoint the account was read with the code or refresh token (adapter.ts read-ahead).
+      const user = prefetchedAccount(sub) ?? await findUser(manager, sub);
       if (!user) return undefined;
       return {
         accountId: user.id,
