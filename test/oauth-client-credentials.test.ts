@@ -81,6 +81,48 @@ describe('client_credentials', () => {
   });
 });
 
+// client_credentials remembers the connection it authenticated (by client id and HMAC) to skip a round trip;
+// the statement that stores the token re-checks secret, block and permissions. Changes are made here straight
+// in the database, as another instance would, so this instance is told nothing.
+describe('a remembered client_credentials credential never outlives a change made elsewhere', () => {
+  let svc: [string, string];
+  const sql = (text: string, values: unknown[]) => server.gatehouse.db.dataSource.query(text, values);
+  const storedTokens = async () => Number((await sql(`SELECT count(*) AS n FROM oidc_payloads WHERE model = 'ClientCredentials' AND client_id = $1`, [svc[0]]))[0].n);
+
+  beforeAll(async () => {
+    const c = await createClient(server, { id: 'remembered_svc', name: 'Remembered', client_type: 'INTEGRATION', permissions: ['client:read', 'connection:read'] });
+    svc = [c.id, (await putConnection(server, c.id, { consumer_id: c.id })).secret];
+    expect((await clientCredentials(server.url, ...svc, 'client:read connection:read')).status).toBe(200);
+  });
+
+  test('a removed permission is invalid_scope at once, an added one is granted at once', async () => {
+    await sql(`UPDATE clients SET permissions = '{client:read}' WHERE id = $1`, [svc[0]]);
+    const stored = await storedTokens();
+    expect(await clientCredentials(server.url, ...svc, 'connection:read')).toMatchObject({ status: 400, body: { error: 'invalid_scope' } });
+    expect(await storedTokens()).toBe(stored);
+    expect(await clientCredentials(server.url, ...svc, 'client:read')).toMatchObject({ status: 200, body: { scope: 'client:read' } });
+    await sql(`UPDATE clients SET permissions = '{client:read,connection:read}' WHERE id = $1`, [svc[0]]);
+    expect(await clientCredentials(server.url, ...svc, 'connection:read')).toMatchObject({ status: 200, body: { scope: 'connection:read' } });
+  });
+
+  test('a secret changed elsewhere fails at once and stores no token; the new one works', async () => {
+    const next = server.gatehouse.secrets.generate();
+    await sql('UPDATE connections SET secret_hash = $2 WHERE client_id = $1', [svc[0], next.hash]);
+    const stored = await storedTokens();
+    expect(await clientCredentials(server.url, ...svc, 'client:read')).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
+    expect(await storedTokens()).toBe(stored);
+    expect((await clientCredentials(server.url, svc[0], next.secret, 'client:read')).status).toBe(200);
+    svc = [svc[0], next.secret];
+  });
+
+  test('a client blocked elsewhere fails at once', async () => {
+    await sql('UPDATE clients SET is_blocked = true WHERE id = $1', [svc[0]]);
+    expect(await clientCredentials(server.url, ...svc, 'client:read')).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
+    await sql('UPDATE clients SET is_blocked = false WHERE id = $1', [svc[0]]);
+    expect((await clientCredentials(server.url, ...svc, 'client:read')).status).toBe(200);
+  });
+});
+
 describe('introspection (RFC 7662)', () => {
   test('an ADMIN client sees the token with client_type and consumer_id', async () => {
     const token = (await clientCredentials(server.url, ...pharmacy, 'client:read')).body.access_token as string;

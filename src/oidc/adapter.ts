@@ -4,6 +4,7 @@
 import type { Pool } from 'pg';
 import Provider, { errors } from 'oidc-provider';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { IDENTITY_SCOPES } from '../domain/permissions.js';
 
 /** Models whose rows are issued through one connection. */
 const CONNECTION_BOUND = new Set(['AuthorizationCode', 'AccessToken', 'RefreshToken', 'ClientCredentials']);
@@ -168,25 +169,38 @@ export interface Row {
   permissions: string[] | null;
 }
 
-export function pgAdapterFactory(pool: Pool) {
+export interface AdapterOptions {
+  /**
+   * A token of a connection-bound model was not stored: the connection's secret changed, its client was blocked
+   * or (client_credentials) a permission it asks for was removed since the request's client lookup. Throws the
+   * error the request gets; without it, invalid_client.
+   */
+  refused?: (ctx: object | undefined) => Promise<never>;
+}
+
+export function pgAdapterFactory(pool: Pool, options: AdapterOptions = {}) {
+  const refused = options.refused ?? (async () => { throw new errors.InvalidClientAuth(); });
   return class PgAdapter implements Adapter {
     constructor(readonly model: string) {}
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       dropPrefetched(this.model, id);
       dropReadAhead(this.model, id);
-      const bound = CONNECTION_BOUND.has(this.model) ? currentRequest().client : undefined;
-      await pool.query({
+      const { ctx, client } = currentRequest();
+      const bound = CONNECTION_BOUND.has(this.model) ? client : undefined;
+      const { rowCount } = await pool.query({
         name: 'gh_oidc_upsert_guarded',
-        // A token is stored only while its connection still has the secret this request authenticated with and
-        // its client is not blocked; FOR SHARE waits for a refresh, delete or block in flight, so no token issued
-        // alongside one outlives it (CONTRACT §3 "Regenerated, refreshed or deleted secrets").
+        // A token is stored only while its connection still has the secret this request authenticated with, its
+        // client is not blocked and (client_credentials) still holds every permission the token carries; FOR SHARE
+        // waits for a refresh, delete or block in flight, so no token issued alongside one outlives it (CONTRACT
+        // §3 "Regenerated, refreshed or deleted secrets"). The statement that issues a token re-checks all of it.
         text: `INSERT INTO oidc_payloads
                  (model, id, payload, grant_id, uid, user_code, client_id, connection_id, consumer_id, expires_at)
                SELECT $1, $2, $3::jsonb, $4, $5, $6, $7, $8::uuid, $9, now() + make_interval(secs => $10::double precision)
                WHERE $8::uuid IS NULL OR EXISTS (
                  SELECT 1 FROM connections k JOIN clients c ON c.id = k.client_id
-                 WHERE k.id = $8::uuid AND k.secret_hash = $11 AND NOT c.is_blocked FOR SHARE)
+                 WHERE k.id = $8::uuid AND k.secret_hash = $11 AND NOT c.is_blocked
+                   AND ($12::text[] IS NULL OR $12::text[] <@ c.permissions) FOR SHARE)
                ON CONFLICT (model, id) DO UPDATE SET
                  payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id, uid = EXCLUDED.uid,
                  user_code = EXCLUDED.user_code, client_id = EXCLUDED.client_id,
@@ -197,8 +211,10 @@ export function pgAdapterFactory(pool: Pool) {
           this.model, id, payload, payload.grantId ?? null, payload.uid ?? null, payload.userCode ?? null,
           payload.clientId ?? null, bound?.connection_id ?? null, bound?.consumer_id ?? null, expiresIn ?? null,
           bound?.clientSecret ?? null,
+          bound && this.model === 'ClientCredentials' ? permissionScopes(payload.scope) : null,
         ],
       });
+      if (bound && rowCount === 0) await refused(ctx);
     }
 
     async row(id: string): Promise<Row | undefined> {
@@ -334,6 +350,12 @@ export function pgAdapterFactory(pool: Pool) {
       await pool.query({ name: 'gh_oidc_revoke_grant', text: 'DELETE FROM oidc_payloads WHERE grant_id = $1', values: [grantId] });
     }
   };
+}
+
+/** The permissions among a token's scopes (identity scopes are no client permission). */
+function permissionScopes(scope: unknown): string[] {
+  if (typeof scope !== 'string') return [];
+  return scope.split(' ').filter((s) => s && !(IDENTITY_SCOPES as readonly string[]).includes(s));
 }
 
 /** Removes expired rows in batches; every instance may run it, the work is idempotent. */

@@ -88,7 +88,24 @@ export function clientLookupAdapter(pool: Pool, secrets: Secrets, knownScopes: (
     const scopes = knownScopes();
     for (const p of permissions) if (!scopes.has(p)) scopes.add(p);
   };
+  const issuing = new IssuingCredentials();
   return {
+    /**
+     * The adapter could not store a token (adapter.ts `refused`): the credential this request used is stale.
+     * It is forgotten, and the request gets the error a fresh lookup gives: invalid_scope when the secret still
+     * works but a permission the token asked for was removed, otherwise invalid_client.
+     */
+    async refused(ctx: object | undefined): Promise<never> {
+      const client = (ctx as { oidc?: { client?: { clientId: string; clientSecret?: string } } } | undefined)?.oidc?.client;
+      if (client?.clientSecret) {
+        issuing.forget(client.clientId, client.clientSecret);
+        const params = (ctx as { oidc?: { params?: Record<string, unknown> } }).oidc?.params ?? {};
+        const fresh = await findBySecretHash(pool, client.clientId, client.clientSecret);
+        if (fresh && params.grant_type === 'client_credentials') assertClientScope(params.scope, fresh.permissions);
+      }
+      throw new errors.InvalidClientAuth();
+    },
+
     async find(id: string): Promise<ClientMetadata | undefined> {
       if (typeof id !== 'string' || id.length === 0 || id.length > 128) return undefined;
       const ctx = Provider.ctx;
@@ -102,8 +119,15 @@ export function clientLookupAdapter(pool: Pool, secrets: Secrets, knownScopes: (
         rememberHash(secret, hash);
         // The code, refresh token or token the request carries comes in the same round trip (adapter.ts).
         const plan = readAheadPlan(route, params);
+        const clientCredentials = route === 'token' && params.grant_type === 'client_credentials';
         let cred: ConnectionCredential | null;
-        if (plan) {
+        if (clientCredentials) {
+          // A remembered credential that lacks an asked-for permission may be older than the permission: look again.
+          const remembered = issuing.get(id, hash);
+          cred = remembered && refusedScopes(params.scope, remembered.permissions).length === 0
+            ? remembered : await findBySecretHash(pool, id, hash);
+          if (cred && cred !== remembered) issuing.remember(cred);
+        } else if (plan) {
           const found = await findBySecretHashWith<ReadAheadRow[]>(pool, id, hash, {
             name: 'gh_conn_by_secret_read_ahead', sql: READ_AHEAD_SQL, values: [plan.models, plan.id],
           });
@@ -116,7 +140,7 @@ export function clientLookupAdapter(pool: Pool, secrets: Secrets, knownScopes: (
         if (route === 'token' && params.grant_type === 'authorization_code' && params.redirect_uri !== cred.redirect_uri) {
           return undefined; // the secret's connection must own the exchange's redirect_uri (CONTRACT §3)
         }
-        if (route === 'token' && params.grant_type === 'client_credentials') assertClientScope(params.scope, cred.permissions);
+        if (clientCredentials) assertClientScope(params.scope, cred.permissions);
         register(cred.permissions);
         return connectionMetadata(cred, true);
       }
@@ -141,12 +165,49 @@ export function clientLookupAdapter(pool: Pool, secrets: Secrets, knownScopes: (
   };
 }
 
+/**
+ * The connections recently authenticated for client_credentials, by (client id, HMAC of the secret): lets the
+ * grant skip its lookup round trip. It can never let a stale credential work: the statement that stores the
+ * token re-checks the secret, the block and the permissions (adapter.ts `gh_oidc_upsert_guarded`), and when
+ * it refuses, the request fails and the entry is forgotten. Only found credentials are kept (a wrong secret is
+ * always looked up), for at most a minute, at most MAX entries.
+ */
+class IssuingCredentials {
+  static readonly TTL_MS = 60_000;
+  static readonly MAX = 10_000;
+  readonly #entries = new Map<string, { cred: ConnectionCredential; until: number }>();
+
+  get(clientId: string, hash: string): ConnectionCredential | undefined {
+    const key = `${clientId}\n${hash}`;
+    const entry = this.#entries.get(key);
+    if (!entry) return undefined;
+    if (entry.until > Date.now()) return entry.cred;
+    this.#entries.delete(key);
+    return undefined;
+  }
+
+  remember(cred: ConnectionCredential): void {
+    const key = `${cred.client_id}\n${cred.secret_hash}`;
+    this.#entries.delete(key);
+    if (this.#entries.size >= IssuingCredentials.MAX) this.#entries.delete(this.#entries.keys().next().value!);
+    this.#entries.set(key, { cred, until: Date.now() + IssuingCredentials.TTL_MS });
+  }
+
+  forget(clientId: string, hash: string): void {
+    this.#entries.delete(`${clientId}\n${hash}`);
+  }
+}
+
 /** CONTRACT §3: a client_credentials scope must lie within the client's permissions, else invalid_scope. */
 function assertClientScope(scope: unknown, permissions: string[]): void {
-  if (typeof scope !== 'string') return; // oidc-provider rejects non-strings itself
-  const allowed = new Set([...IDENTITY_SCOPES, ...permissions]);
-  const refused = scope.split(' ').filter((s) => s && !allowed.has(s));
+  const refused = refusedScopes(scope, permissions);
   if (refused.length) throw new errors.InvalidScope('requested scope is not allowed', refused.join(' '));
+}
+
+function refusedScopes(scope: unknown, permissions: string[]): string[] {
+  if (typeof scope !== 'string') return []; // oidc-provider rejects non-strings itself
+  const allowed = new Set([...IDENTITY_SCOPES, ...permissions]);
+  return scope.split(' ').filter((s) => s && !allowed.has(s));
 }
 
 // The HMAC of the secret this request presented, computed once for the lookup and the comparison.

@@ -34,10 +34,10 @@ interface GatehouseClient {
 }
 
 export function createProvider({ config, pool, manager, secrets, keys, log }: ProviderDeps): Provider {
-  const Adapter = pgAdapterFactory(pool);
   let provider: Provider | undefined;
   // The adapter is first used after construction, when `provider` is set.
   const clients = clientLookupAdapter(pool, secrets, () => providerScopes(provider!));
+  const Adapter = pgAdapterFactory(pool, { refused: (ctx) => clients.refused(ctx) });
   // oidc-provider constructs one adapter per model; the Client model gets the connection-aware lookup.
   function GatehouseAdapter(name: string) {
     return name === 'Client' ? clients : new Adapter(name);
