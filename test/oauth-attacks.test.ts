@@ -102,6 +102,18 @@ test('concurrent exchanges of one code: exactly one succeeds', async () => {
   }
 });
 
+test('concurrent refreshes of one refresh token: exactly one succeeds', async () => {
+  for (let round = 0; round < 5; round++) {
+    const a = await codeFor(connA, A_URI, 'openid offline_access');
+    const rt = (await exchange(connA.secret, a.code, a.verifier, A_URI)).body.refresh_token as string;
+    const results = await Promise.all([0, 1, 2, 3].map(() => tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: rt }, [clinic.id, connA.secret])));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(results.filter((r) => r.status !== 200).every((r) => r.body.error === 'invalid_grant')).toBe(true);
+    // Sequentially, the consumed refresh token is refused too.
+    expect(await tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: rt }, [clinic.id, connA.secret])).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+  }
+});
+
 test('a wrong PKCE verifier is invalid_grant', async () => {
   const a = await codeFor(connA, A_URI);
   const wrong = await exchange(connA.secret, a.code, oidc.randomPKCECodeVerifier(), A_URI);

@@ -169,6 +169,37 @@ export interface Row {
   permissions: string[] | null;
 }
 
+// A token is stored only while its connection still has the secret this request authenticated with, its client
+// is not blocked and (client_credentials) still holds every permission the token carries; FOR SHARE waits for a
+// refresh, delete or block in flight, so no token issued alongside one outlives it (CONTRACT §3 "Regenerated,
+// refreshed or deleted secrets"). The statement that issues a token re-checks all of it.
+const UPSERT_SQL = `INSERT INTO oidc_payloads
+    (model, id, payload, grant_id, uid, user_code, client_id, connection_id, consumer_id, expires_at)
+  SELECT $1, $2, $3::jsonb, $4, $5, $6, $7, $8::uuid, $9, now() + make_interval(secs => $10::double precision)
+  WHERE $8::uuid IS NULL OR EXISTS (
+    SELECT 1 FROM connections k JOIN clients c ON c.id = k.client_id
+    WHERE k.id = $8::uuid AND k.secret_hash = $11 AND NOT c.is_blocked
+      AND ($12::text[] IS NULL OR $12::text[] <@ c.permissions) FOR SHARE)
+  ON CONFLICT (model, id) DO UPDATE SET
+    payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id, uid = EXCLUDED.uid,
+    user_code = EXCLUDED.user_code, client_id = EXCLUDED.client_id,
+    connection_id = COALESCE(EXCLUDED.connection_id, oidc_payloads.connection_id),
+    consumer_id = COALESCE(EXCLUDED.consumer_id, oidc_payloads.consumer_id),
+    expires_at = EXCLUDED.expires_at`;
+
+/** Only an unconsumed row is taken: of two requests redeeming one code at once, one consumes it. */
+const CONSUME_SQL = `UPDATE oidc_payloads SET consumed_at = now(),
+    payload = payload || jsonb_build_object('consumed', extract(epoch from now())::bigint)
+  WHERE model = $1 AND id = $2 AND consumed_at IS NULL`;
+
+/**
+ * At the token endpoint a code or refresh token is consumed by the statement that stores the first token it
+ * produces (one round trip fewer): nothing is issued unless that consume succeeds, and a request that fails
+ * before issuing anything leaves it unconsumed, having issued nothing with it.
+ */
+const DEFERRED_CONSUME = new Set(['AuthorizationCode', 'RefreshToken']);
+const requestPendingConsume = new WeakMap<object, { model: string; id: string }>();
+
 export interface AdapterOptions {
   /**
    * A token of a connection-bound model was not stored: the connection's secret changed, its client was blocked
@@ -180,6 +211,19 @@ export interface AdapterOptions {
 
 export function pgAdapterFactory(pool: Pool, options: AdapterOptions = {}) {
   const refused = options.refused ?? (async () => { throw new errors.InvalidClientAuth(); });
+  /**
+   * Another request read this code or refresh token unconsumed too and consumed it first: this one is a replay, so
+   * it fails and the grant's tokens are revoked, as oidc-provider does for a sequential replay (RFC 6749 §4.1.2).
+   */
+  async function revokeReplayed(model: string, id: string): Promise<never> {
+    await pool.query({
+      name: 'gh_oidc_revoke_replayed',
+      text: 'DELETE FROM oidc_payloads WHERE grant_id = (SELECT grant_id FROM oidc_payloads WHERE model = $1 AND id = $2)',
+      values: [model, id],
+    });
+    throw new errors.InvalidGrant('grant request is invalid');
+  }
+
   return class PgAdapter implements Adapter {
     constructor(readonly model: string) {}
 
@@ -188,32 +232,29 @@ export function pgAdapterFactory(pool: Pool, options: AdapterOptions = {}) {
       dropReadAhead(this.model, id);
       const { ctx, client } = currentRequest();
       const bound = CONNECTION_BOUND.has(this.model) ? client : undefined;
-      const { rowCount } = await pool.query({
-        name: 'gh_oidc_upsert_guarded',
-        // A token is stored only while its connection still has the secret this request authenticated with, its
-        // client is not blocked and (client_credentials) still holds every permission the token carries; FOR SHARE
-        // waits for a refresh, delete or block in flight, so no token issued alongside one outlives it (CONTRACT
-        // §3 "Regenerated, refreshed or deleted secrets"). The statement that issues a token re-checks all of it.
-        text: `INSERT INTO oidc_payloads
-                 (model, id, payload, grant_id, uid, user_code, client_id, connection_id, consumer_id, expires_at)
-               SELECT $1, $2, $3::jsonb, $4, $5, $6, $7, $8::uuid, $9, now() + make_interval(secs => $10::double precision)
-               WHERE $8::uuid IS NULL OR EXISTS (
-                 SELECT 1 FROM connections k JOIN clients c ON c.id = k.client_id
-                 WHERE k.id = $8::uuid AND k.secret_hash = $11 AND NOT c.is_blocked
-                   AND ($12::text[] IS NULL OR $12::text[] <@ c.permissions) FOR SHARE)
-               ON CONFLICT (model, id) DO UPDATE SET
-                 payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id, uid = EXCLUDED.uid,
-                 user_code = EXCLUDED.user_code, client_id = EXCLUDED.client_id,
-                 connection_id = COALESCE(EXCLUDED.connection_id, oidc_payloads.connection_id),
-                 consumer_id = COALESCE(EXCLUDED.consumer_id, oidc_payloads.consumer_id),
-                 expires_at = EXCLUDED.expires_at`,
-        values: [
-          this.model, id, payload, payload.grantId ?? null, payload.uid ?? null, payload.userCode ?? null,
-          payload.clientId ?? null, bound?.connection_id ?? null, bound?.consumer_id ?? null, expiresIn ?? null,
-          bound?.clientSecret ?? null,
-          bound && this.model === 'ClientCredentials' ? permissionScopes(payload.scope) : null,
-        ],
-      });
+      const values = [
+        this.model, id, payload, payload.grantId ?? null, payload.uid ?? null, payload.userCode ?? null,
+        payload.clientId ?? null, bound?.connection_id ?? null, bound?.consumer_id ?? null, expiresIn ?? null,
+        bound?.clientSecret ?? null,
+        bound && this.model === 'ClientCredentials' ? permissionScopes(payload.scope) : null,
+      ];
+      const pending = bound && ctx ? requestPendingConsume.get(ctx) : undefined;
+      if (pending) {
+        // The code or refresh token this request redeemed is consumed by the statement that stores its first token.
+        requestPendingConsume.delete(ctx!);
+        const { rows } = await pool.query<{ consumed: number; inserted: number }>({
+          name: 'gh_oidc_consume_and_upsert',
+          text: `WITH consumed AS (${CONSUME_SQL.replace(/\$1/g, '$13').replace(/\$2/g, '$14')} RETURNING 1),
+                 inserted AS (${UPSERT_SQL.replace('WHERE ', 'WHERE EXISTS (SELECT 1 FROM consumed) AND (')
+                   .replace(' ON CONFLICT', ') ON CONFLICT')} RETURNING 1)
+                 SELECT (SELECT count(*) FROM consumed)::int AS consumed, (SELECT count(*) FROM inserted)::int AS inserted`,
+          values: [...values, pending.model, pending.id],
+        });
+        if (rows[0].consumed === 0) await revokeReplayed(pending.model, pending.id);
+        if (rows[0].inserted === 0) await refused(ctx);
+        return;
+      }
+      const { rowCount } = await pool.query({ name: 'gh_oidc_upsert_guarded', text: UPSERT_SQL, values });
       if (bound && rowCount === 0) await refused(ctx);
     }
 
@@ -320,23 +361,13 @@ export function pgAdapterFactory(pool: Pool, options: AdapterOptions = {}) {
 
     async consume(id: string): Promise<void> {
       dropReadAhead(this.model, id);
-      const { rowCount } = await pool.query({
-        name: 'gh_oidc_consume_once',
-        text: `UPDATE oidc_payloads SET consumed_at = now(),
-                 payload = payload || jsonb_build_object('consumed', extract(epoch from now())::bigint)
-               WHERE model = $1 AND id = $2 AND consumed_at IS NULL`,
-        values: [this.model, id],
-      });
-      if (rowCount === 0) {
-        // Another request read it unconsumed too and consumed it first: this one is a replay, so it fails and
-        // the grant's tokens are revoked, as oidc-provider does for a sequential replay (RFC 6749 §4.1.2).
-        await pool.query({
-          name: 'gh_oidc_revoke_replayed',
-          text: 'DELETE FROM oidc_payloads WHERE grant_id = (SELECT grant_id FROM oidc_payloads WHERE model = $1 AND id = $2)',
-          values: [this.model, id],
-        });
-        throw new errors.InvalidGrant('grant request is invalid');
+      const { ctx, route } = currentRequest();
+      if (ctx && route === 'token' && DEFERRED_CONSUME.has(this.model) && !requestPendingConsume.has(ctx)) {
+        requestPendingConsume.set(ctx, { model: this.model, id });
+        return;
       }
+      const { rowCount } = await pool.query({ name: 'gh_oidc_consume_once', text: CONSUME_SQL, values: [this.model, id] });
+      if (rowCount === 0) await revokeReplayed(this.model, id);
     }
 
     async destroy(id: string): Promise<void> {
