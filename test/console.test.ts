@@ -41,8 +41,14 @@ describe('the admin console, step by step', () => {
   let secret: string;
   let token: string;
 
-  test('sign-in lands on Configuration → Services', async () => {
+  test('sign-in lands on Configuration → Services, with no consent page for the first-party console', async () => {
+    const seen: string[] = [];
+    const record = (frame: { url(): string; parentFrame(): unknown }) => { if (!frame.parentFrame()) seen.push(new URL(frame.url()).pathname); };
+    page.on('framenavigated', record);
     await signIn(page, server.url, ADMIN_EMAIL);
+    page.off('framenavigated', record);
+    // The login page, then straight back to the console: no second interaction page asking for consent.
+    expect(seen.filter((p) => p.startsWith('/interaction/'))).toHaveLength(1);
     expect(new URL(page.url()).pathname).toBe('/console/services');
     expect(await page.locator('h1').textContent()).toBe('Services');
     const cookies = await page.context().cookies();

@@ -6,8 +6,10 @@ import Router from '@koa/router';
 import parse from 'co-body';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
+import type { Interaction } from 'oidc-provider';
 import type { EntityManager } from 'typeorm';
 import { type Actor, recordAudit } from '../domain/audit.js';
+import { consoleClient } from '../domain/bootstrap.js';
 import { getClient } from '../domain/clients.js';
 import { NotFound } from '../domain/errors.js';
 import type { LoginThrottle } from '../domain/loginThrottle.js';
@@ -49,6 +51,29 @@ export function interactionRouter(provider: Provider, manager: EntityManager, th
     }
   };
 
+  /** Grants what survives narrowing (requested ∩ client permissions ∩ membership), rejects the rest, audits it. */
+  const consent = async (ctx: Context, details: Interaction, accountId: string): Promise<string> => {
+    const clientId = String(details.params.client_id);
+    const client = await getClient(manager, clientId);
+    const membership = (await membershipScopes(manager, accountId, clientId)) ?? [];
+    const requested = String(details.params.scope ?? '').split(' ').filter(Boolean);
+    const granted = grantableScopes(requested, client.permissions, membership);
+    const grant = details.grantId
+      ? (await provider.Grant.find(details.grantId))!
+      : new provider.Grant({ accountId, clientId });
+    if (granted.length) grant.addOIDCScope(granted.join(' '));
+    const narrowed = requested.filter((s) => !granted.includes(s));
+    if (narrowed.length) grant.rejectOIDCScope(narrowed.join(' '));
+    const grantId = await grant.save();
+    const actor: Actor = { type: 'user', id: accountId, requestId: ctx.state.requestId ?? null };
+    await recordAudit(manager, actor, 'grant.consent', { type: 'client', id: clientId }, { scope: granted.join(' ') });
+    return grantId;
+  };
+
+  // admin:bootstrap writes the console's client once and it never changes; until then there is none.
+  let consoleId: string | undefined;
+  const consoleClientId = async () => (consoleId ??= (await consoleClient(manager))?.client_id);
+
   // A login result must survive the consent step that follows it (prompt=login, max_age), so results merge.
   const finish = async (ctx: Context, result: Parameters<Provider['interactionResult']>[2]) => {
     const to = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: true });
@@ -71,6 +96,8 @@ export function interactionRouter(provider: Provider, manager: EntityManager, th
     const client = await getClient(manager, clientId);
     const membership = await membershipScopes(manager, user.id, clientId);
     if (!membership) return finish(ctx, { error: 'access_denied', error_description: 'the user is not a member of this client' });
+    // Gatehouse's own console is first-party: its members are not asked to allow it access to themselves.
+    if (clientId === (await consoleClientId())) return finish(ctx, { consent: { grantId: await consent(ctx, details, user.id) } });
     const requested = String(details.params.scope ?? '').split(' ').filter(Boolean);
     const granted = grantableScopes(requested, client.permissions, membership);
     const catalog = new Map((await listPermissions(manager)).map((p) => [p.name, p.description]));
@@ -114,22 +141,7 @@ export function interactionRouter(provider: Provider, manager: EntityManager, th
     const details = await provider.interactionDetails(ctx.req, ctx.res);
     if (details.prompt.name !== 'consent') ctx.throw(400, 'this interaction does not ask for consent');
     await form(ctx);
-    const accountId = details.session!.accountId;
-    const clientId = String(details.params.client_id);
-    const client = await getClient(manager, clientId);
-    const membership = (await membershipScopes(manager, accountId, clientId)) ?? [];
-    const requested = String(details.params.scope ?? '').split(' ').filter(Boolean);
-    const granted = grantableScopes(requested, client.permissions, membership);
-    const grant = details.grantId
-      ? (await provider.Grant.find(details.grantId))!
-      : new provider.Grant({ accountId, clientId });
-    if (granted.length) grant.addOIDCScope(granted.join(' '));
-    const narrowed = requested.filter((s) => !granted.includes(s));
-    if (narrowed.length) grant.rejectOIDCScope(narrowed.join(' '));
-    const grantId = await grant.save();
-    const actor: Actor = { type: 'user', id: accountId, requestId: ctx.state.requestId ?? null };
-    await recordAudit(manager, actor, 'grant.consent', { type: 'client', id: clientId }, { scope: granted.join(' ') });
-    return finish(ctx, { consent: { grantId } });
+    return finish(ctx, { consent: { grantId: await consent(ctx, details, details.session!.accountId) } });
   });
 
   router.post('/:uid/abort', async (ctx) => {

@@ -26,7 +26,7 @@ export async function newPage(browser: Browser, viewport = DESKTOP): Promise<{ c
   return { context, page };
 }
 
-/** Signs in through the console's authorization-code flow: login page, consent on the first time. */
+/** Signs in through the console's authorization-code flow: the login page (the console asks no consent). */
 export async function signIn(page: Page, baseUrl: string, email: string, password = PASSWORD, path = '/console'): Promise<void> {
   await page.goto(`${baseUrl}${path}`);
   await page.getByLabel('Email').fill(email);
