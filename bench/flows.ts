@@ -2,27 +2,11 @@
 // One browser signs in and consents once; its session and grant then let each further /auth redirect straight
 // back with a code. Every code has its own PKCE S256 verifier.
 import crypto from 'node:crypto';
+// The tests' cookie jar over fetch that does not follow redirects.
+import { Browser } from '../test/support/oauth.js';
 import { BENCH_EMAIL, BENCH_PASSWORD } from './fixtures.js';
 
-/** A cookie jar over fetch that does not follow redirects. */
-export class Browser {
-  readonly cookies = new Map<string, string>();
-
-  async request(url: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    if (this.cookies.size) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
-    const res = await fetch(url, { ...init, headers, redirect: 'manual' });
-    for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1).trim();
-      if (!value || /expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-    return res;
-  }
-}
+export { Browser };
 
 export interface FlowClient {
   issuer: string;
