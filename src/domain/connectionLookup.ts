@@ -19,9 +19,10 @@ export interface ClientRecord {
   permissions: string[];
 }
 
-const JOINED = `SELECT c.id AS client_id, c.client_type, c.permissions,
-  k.id AS connection_id, k.consumer_id, k.redirect_uri, k.secret_hash
-  FROM connections k JOIN clients c ON c.id = k.client_id AND NOT c.is_blocked`;
+const COLUMNS = `c.id AS client_id, c.client_type, c.permissions,
+  k.id AS connection_id, k.consumer_id, k.redirect_uri, k.secret_hash`;
+const FROM = 'FROM connections k JOIN clients c ON c.id = k.client_id AND NOT c.is_blocked';
+const JOINED = `SELECT ${COLUMNS} ${FROM}`;
 
 /** The connection of `clientId` that registered exactly this redirect URI (authorization endpoint). */
 export async function findByRedirectUri(pool: Pool, clientId: string, redirectUri: string): Promise<ConnectionCredential | null> {
@@ -52,8 +53,7 @@ export async function findBySecretHashWith<T>(
 ): Promise<(ConnectionCredential & { also: T }) | null> {
   const { rows } = await pool.query<ConnectionCredential & { also: T }>({
     name: also.name,
-    // A replacer function: a replacement string would read `$'` and `$&` in the SQL as patterns.
-    text: `${JOINED.replace(' FROM connections', () => `, ${also.sql} AS also FROM connections`)} WHERE k.client_id = $1 AND k.secret_hash = $2`,
+    text: `SELECT ${COLUMNS}, ${also.sql} AS also ${FROM} WHERE k.client_id = $1 AND k.secret_hash = $2`,
     values: [clientId, secretHash, ...also.values],
   });
   return rows[0] ?? null;

@@ -28,8 +28,6 @@ const requestTokenMeta = new WeakMap<object, Map<string, TokenMeta>>();
 /** Introspection and revocation look a token value up in these three models at once (token_find.js). */
 const TOKEN_MODELS = ['AccessToken', 'ClientCredentials', 'RefreshToken'];
 const TOKEN_LOOKUP_ROUTES = new Set(['introspection', 'revocation']);
-// One query answers those three lookups; kept for the one request only, so a revoked token is never served.
-const requestTokenRows = new WeakMap<object, Map<string, Promise<Map<string, Row>>>>();
 
 /**
  * The code, refresh token or token value a request to the token, introspection or revocation endpoint carries
@@ -115,10 +113,8 @@ export interface PrefetchedAccount {
   name: string;
 }
 
-/** At the token endpoint these are followed by reads of their Grant and, when session-bound, their Session. */
-const PREFETCHING = new Set(['AuthorizationCode', 'RefreshToken']);
-// The Grant and Session read in the same query as the code or refresh token, each served once to this request
-// only (a write in between drops it): two round trips fewer per exchange, nothing kept across requests.
+// The Grant, Session and account read ahead with a code or token (READ_AHEAD_SQL), each served once to this
+// request only (a write in between drops it); nothing kept across requests.
 const requestPrefetch = new WeakMap<object, Map<string, AdapterPayload>>();
 
 function takePrefetched(key: string): AdapterPayload | undefined {
@@ -172,25 +168,37 @@ export interface Row {
 // A token is stored only while its connection still has the secret this request authenticated with, its client
 // is not blocked and (client_credentials) still holds every permission the token carries; FOR SHARE waits for a
 // refresh, delete or block in flight, so no token issued alongside one outlives it (CONTRACT §3 "Regenerated,
-// refreshed or deleted secrets"). The statement that issues a token re-checks all of it.
-const UPSERT_SQL = `INSERT INTO oidc_payloads
-    (model, id, payload, grant_id, uid, user_code, client_id, connection_id, consumer_id, expires_at)
-  SELECT $1, $2, $3::jsonb, $4, $5, $6, $7, $8::uuid, $9, now() + make_interval(secs => $10::double precision)
-  WHERE $8::uuid IS NULL OR EXISTS (
-    SELECT 1 FROM connections k JOIN clients c ON c.id = k.client_id
-    WHERE k.id = $8::uuid AND k.secret_hash = $11 AND NOT c.is_blocked
-      AND ($12::text[] IS NULL OR $12::text[] <@ c.permissions) FOR SHARE)
-  ON CONFLICT (model, id) DO UPDATE SET
-    payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id, uid = EXCLUDED.uid,
-    user_code = EXCLUDED.user_code, client_id = EXCLUDED.client_id,
-    connection_id = COALESCE(EXCLUDED.connection_id, oidc_payloads.connection_id),
-    consumer_id = COALESCE(EXCLUDED.consumer_id, oidc_payloads.consumer_id),
-    expires_at = EXCLUDED.expires_at`;
+// refreshed or deleted secrets"). The statement that issues a token re-checks all of it. `onlyIf` is a further
+// condition on storing it.
+function upsertSql(onlyIf = 'TRUE'): string {
+  return `INSERT INTO oidc_payloads
+      (model, id, payload, grant_id, uid, user_code, client_id, connection_id, consumer_id, expires_at)
+    SELECT $1, $2, $3::jsonb, $4, $5, $6, $7, $8::uuid, $9, now() + make_interval(secs => $10::double precision)
+    WHERE (${onlyIf}) AND ($8::uuid IS NULL OR EXISTS (
+      SELECT 1 FROM connections k JOIN clients c ON c.id = k.client_id
+      WHERE k.id = $8::uuid AND k.secret_hash = $11 AND NOT c.is_blocked
+        AND ($12::text[] IS NULL OR $12::text[] <@ c.permissions) FOR SHARE))
+    ON CONFLICT (model, id) DO UPDATE SET
+      payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id, uid = EXCLUDED.uid,
+      user_code = EXCLUDED.user_code, client_id = EXCLUDED.client_id,
+      connection_id = COALESCE(EXCLUDED.connection_id, oidc_payloads.connection_id),
+      consumer_id = COALESCE(EXCLUDED.consumer_id, oidc_payloads.consumer_id),
+      expires_at = EXCLUDED.expires_at`;
+}
 
 /** Only an unconsumed row is taken: of two requests redeeming one code at once, one consumes it. */
-const CONSUME_SQL = `UPDATE oidc_payloads SET consumed_at = now(),
-    payload = payload || jsonb_build_object('consumed', extract(epoch from now())::bigint)
-  WHERE model = $1 AND id = $2 AND consumed_at IS NULL`;
+function consumeSql(model: string, id: string): string {
+  return `UPDATE oidc_payloads SET consumed_at = now(),
+      payload = payload || jsonb_build_object('consumed', extract(epoch from now())::bigint)
+    WHERE model = ${model} AND id = ${id} AND consumed_at IS NULL`;
+}
+
+const UPSERT_SQL = upsertSql();
+const CONSUME_SQL = consumeSql('$1', '$2');
+/** The upsert's twelve parameters, then the model and id of the code or refresh token to consume first. */
+const CONSUME_AND_UPSERT_SQL = `WITH consumed AS (${consumeSql('$13', '$14')} RETURNING 1),
+  inserted AS (${upsertSql('EXISTS (SELECT 1 FROM consumed)')} RETURNING 1)
+  SELECT (SELECT count(*) FROM consumed)::int AS consumed, (SELECT count(*) FROM inserted)::int AS inserted`;
 
 /**
  * At the token endpoint a code or refresh token is consumed by the statement that stores the first token it
@@ -244,10 +252,7 @@ export function pgAdapterFactory(pool: Pool, options: AdapterOptions = {}) {
         requestPendingConsume.delete(ctx!);
         const { rows } = await pool.query<{ consumed: number; inserted: number }>({
           name: 'gh_oidc_consume_and_upsert',
-          text: `WITH consumed AS (${CONSUME_SQL.replace(/\$1/g, '$13').replace(/\$2/g, '$14')} RETURNING 1),
-                 inserted AS (${UPSERT_SQL.replace('WHERE ', 'WHERE EXISTS (SELECT 1 FROM consumed) AND (')
-                   .replace(' ON CONFLICT', ') ON CONFLICT')} RETURNING 1)
-                 SELECT (SELECT count(*) FROM consumed)::int AS consumed, (SELECT count(*) FROM inserted)::int AS inserted`,
+          text: CONSUME_AND_UPSERT_SQL,
           values: [...values, pending.model, pending.id],
         });
         if (rows[0].consumed === 0) await revokeReplayed(pending.model, pending.id);
@@ -261,38 +266,7 @@ export function pgAdapterFactory(pool: Pool, options: AdapterOptions = {}) {
     async row(id: string): Promise<Row | undefined> {
       const ahead = takeReadAhead(this.model, id);
       if (ahead !== undefined) return ahead ?? undefined;
-      const { ctx, route } = currentRequest();
-      if (ctx && route && TOKEN_LOOKUP_ROUTES.has(route) && TOKEN_MODELS.includes(this.model)) {
-        let byId = requestTokenRows.get(ctx);
-        if (!byId) requestTokenRows.set(ctx, (byId = new Map()));
-        let rows = byId.get(id);
-        if (!rows) {
-          rows = pool.query<Row & { model: string }>({
-            name: 'gh_oidc_find_token',
-            text: `SELECT p.model, p.payload, p.connection_id, p.consumer_id, c.client_type, c.permissions
-                   FROM oidc_payloads p LEFT JOIN clients c ON c.id = p.client_id
-                   WHERE p.model = ANY($1::text[]) AND p.id = $2 AND (p.expires_at IS NULL OR p.expires_at > now())`,
-            values: [TOKEN_MODELS, id],
-          }).then(({ rows: found }) => new Map(found.map((r) => [r.model, r])));
-          byId.set(id, rows);
-        }
-        return (await rows).get(this.model);
-      }
-      if (route === 'token' && PREFETCHING.has(this.model)) {
-        const { rows } = await pool.query<Row>({
-          name: 'gh_oidc_find_with_grant',
-          text: `SELECT p.payload, p.connection_id, p.consumer_id, c.client_type, c.permissions,
-                   g.payload AS grant_payload, s.payload AS session_payload
-                 FROM oidc_payloads p LEFT JOIN clients c ON c.id = p.client_id
-                 LEFT JOIN oidc_payloads g ON g.model = 'Grant' AND g.id = p.grant_id
-                   AND (g.expires_at IS NULL OR g.expires_at > now())
-                 LEFT JOIN oidc_payloads s ON s.model = 'Session' AND s.uid = p.payload->>'sessionUid'
-                   AND p.payload->>'expiresWithSession' = 'true' AND (s.expires_at IS NULL OR s.expires_at > now())
-                 WHERE p.model = $1 AND p.id = $2 AND (p.expires_at IS NULL OR p.expires_at > now())`,
-          values: [this.model, id],
-        });
-        return rows[0];
-      }
+      // Not read ahead (no client secret in this request, or a second read after a write): the row alone.
       const { rows } = await pool.query<Row>({
         name: 'gh_oidc_find',
         text: `SELECT p.payload, p.connection_id, p.consumer_id, c.client_type, c.permissions
