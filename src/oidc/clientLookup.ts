@@ -126,7 +126,10 @@ export function clientLookupAdapter(pool: Pool, secrets: Secrets, knownScopes: (
           const remembered = issuing.get(id, hash);
           cred = remembered && refusedScopes(params.scope, remembered.permissions).length === 0
             ? remembered : await findBySecretHash(pool, id, hash);
-          if (cred && cred !== remembered) issuing.remember(cred);
+          if (cred !== remembered) {
+            if (cred) issuing.remember(cred);
+            else issuing.forget(id, hash);
+          }
         } else if (plan) {
           const found = await findBySecretHashWith<ReadAheadRow[]>(pool, id, hash, {
             name: 'gh_conn_by_secret_read_ahead', sql: READ_AHEAD_SQL, values: [plan.models, plan.id],
