@@ -7,7 +7,7 @@ import Cookies from 'cookies';
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import type { EntityManager } from 'typeorm';
-import { CONSOLE_SECRET_LABEL, type ConsoleClient, consoleClient } from '../domain/bootstrap.js';
+import { CONSOLE_SECRET_LABEL, consoleClientOnce } from '../domain/bootstrap.js';
 import {
   SESSION_TTL_SECONDS, createConsoleSession, endConsoleSession, findConsoleSession, randomToken, startConsoleLogin, takeConsoleLogin,
 } from '../domain/consoleSessions.js';
@@ -42,9 +42,7 @@ export function signIn({ manager, secrets, provider, issuer, cookieKeys }: SignI
   const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, path: '/console', secure, signed: true, overwrite: true };
   const cookies = (ctx: Context) => new Cookies(ctx.req, ctx.res, { keys: cookieKeys, secure });
 
-  let known: ConsoleClient | null = null;
-  // admin:bootstrap writes this once and it never changes, so one read per process is enough.
-  const client = async () => (known ??= await consoleClient(manager));
+  const client = consoleClientOnce(manager);
 
   const notSetUp = (ctx: Context) => page(ctx, 'message.njk', {
     title: 'Console not set up', heading: 'The admin console is not set up yet',

@@ -19,6 +19,15 @@ export async function consoleClient(manager: EntityManager): Promise<ConsoleClie
   return rows[0]?.value ?? null;
 }
 
+/**
+ * A reader of the console's client that asks the database until admin:bootstrap has run, then never again:
+ * bootstrap writes it once and it never changes.
+ */
+export function consoleClientOnce(manager: EntityManager): () => Promise<ConsoleClient | null> {
+  let known: ConsoleClient | null = null;
+  return async () => (known ??= await consoleClient(manager));
+}
+
 export type BootstrapResult =
   | { created: true; clientId: string; email: string; generatedPassword: string | null; existingUser: boolean }
   | { created: false; clientId: string };

@@ -71,6 +71,12 @@ export async function createPermission(
   });
 }
 
+/** The permissions among a scope's values: identity scopes are no client permission. */
+export function permissionsIn(scope: unknown): string[] {
+  if (typeof scope !== 'string') return [];
+  return scope.split(' ').filter((s) => s && !(IDENTITY_SCOPES as readonly string[]).includes(s));
+}
+
 /**
  * A token's scope as it stands now: identity scopes stay, every other scope only while the client still
  * holds that permission (CONTRACT §3 "Permissions are live").

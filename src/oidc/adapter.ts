@@ -4,7 +4,7 @@
 import type { Pool } from 'pg';
 import Provider, { errors } from 'oidc-provider';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import { IDENTITY_SCOPES } from '../domain/permissions.js';
+import { permissionsIn } from '../domain/permissions.js';
 
 /** Models whose rows are issued through one connection. */
 const CONNECTION_BOUND = new Set(['AuthorizationCode', 'AccessToken', 'RefreshToken', 'ClientCredentials']);
@@ -244,7 +244,7 @@ export function pgAdapterFactory(pool: Pool, options: AdapterOptions = {}) {
         this.model, id, payload, payload.grantId ?? null, payload.uid ?? null, payload.userCode ?? null,
         payload.clientId ?? null, bound?.connection_id ?? null, bound?.consumer_id ?? null, expiresIn ?? null,
         bound?.clientSecret ?? null,
-        bound && this.model === 'ClientCredentials' ? permissionScopes(payload.scope) : null,
+        bound && this.model === 'ClientCredentials' ? permissionsIn(payload.scope) : null,
       ];
       const pending = bound && ctx ? requestPendingConsume.get(ctx) : undefined;
       if (pending) {
@@ -355,12 +355,6 @@ export function pgAdapterFactory(pool: Pool, options: AdapterOptions = {}) {
       await pool.query({ name: 'gh_oidc_revoke_grant', text: 'DELETE FROM oidc_payloads WHERE grant_id = $1', values: [grantId] });
     }
   };
-}
-
-/** The permissions among a token's scopes (identity scopes are no client permission). */
-function permissionScopes(scope: unknown): string[] {
-  if (typeof scope !== 'string') return [];
-  return scope.split(' ').filter((s) => s && !(IDENTITY_SCOPES as readonly string[]).includes(s));
 }
 
 /** Removes expired rows in batches; every instance may run it, the work is idempotent. */

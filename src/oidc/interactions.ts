@@ -9,7 +9,7 @@ import type Provider from 'oidc-provider';
 import type { Interaction } from 'oidc-provider';
 import type { EntityManager } from 'typeorm';
 import { type Actor, recordAudit } from '../domain/audit.js';
-import { consoleClient } from '../domain/bootstrap.js';
+import { consoleClientOnce } from '../domain/bootstrap.js';
 import { getClient } from '../domain/clients.js';
 import { NotFound } from '../domain/errors.js';
 import type { LoginThrottle } from '../domain/loginThrottle.js';
@@ -52,10 +52,10 @@ export function interactionRouter(provider: Provider, manager: EntityManager, th
   };
 
   /** Grants what survives narrowing (requested ∩ client permissions ∩ membership), rejects the rest, audits it. */
-  const consent = async (ctx: Context, details: Interaction, accountId: string): Promise<string> => {
+  const consent = async (
+    ctx: Context, details: Interaction, accountId: string, client: { permissions: string[] }, membership: string[],
+  ): Promise<string> => {
     const clientId = String(details.params.client_id);
-    const client = await getClient(manager, clientId);
-    const membership = (await membershipScopes(manager, accountId, clientId)) ?? [];
     const requested = String(details.params.scope ?? '').split(' ').filter(Boolean);
     const granted = grantableScopes(requested, client.permissions, membership);
     const grant = details.grantId
@@ -70,9 +70,7 @@ export function interactionRouter(provider: Provider, manager: EntityManager, th
     return grantId;
   };
 
-  // admin:bootstrap writes the console's client once and it never changes; until then there is none.
-  let consoleId: string | undefined;
-  const consoleClientId = async () => (consoleId ??= (await consoleClient(manager))?.client_id);
+  const consoleClient = consoleClientOnce(manager);
 
   // A login result must survive the consent step that follows it (prompt=login, max_age), so results merge.
   const finish = async (ctx: Context, result: Parameters<Provider['interactionResult']>[2]) => {
@@ -97,7 +95,9 @@ export function interactionRouter(provider: Provider, manager: EntityManager, th
     const membership = await membershipScopes(manager, user.id, clientId);
     if (!membership) return finish(ctx, { error: 'access_denied', error_description: 'the user is not a member of this client' });
     // Gatehouse's own console is first-party: its members are not asked to allow it access to themselves.
-    if (clientId === (await consoleClientId())) return finish(ctx, { consent: { grantId: await consent(ctx, details, user.id) } });
+    if (clientId === (await consoleClient())?.client_id) {
+      return finish(ctx, { consent: { grantId: await consent(ctx, details, user.id, client, membership) } });
+    }
     const requested = String(details.params.scope ?? '').split(' ').filter(Boolean);
     const granted = grantableScopes(requested, client.permissions, membership);
     const catalog = new Map((await listPermissions(manager)).map((p) => [p.name, p.description]));
@@ -141,7 +141,11 @@ export function interactionRouter(provider: Provider, manager: EntityManager, th
     const details = await provider.interactionDetails(ctx.req, ctx.res);
     if (details.prompt.name !== 'consent') ctx.throw(400, 'this interaction does not ask for consent');
     await form(ctx);
-    return finish(ctx, { consent: { grantId: await consent(ctx, details, details.session!.accountId) } });
+    const accountId = details.session!.accountId;
+    const clientId = String(details.params.client_id);
+    const client = await getClient(manager, clientId);
+    const membership = (await membershipScopes(manager, accountId, clientId)) ?? [];
+    return finish(ctx, { consent: { grantId: await consent(ctx, details, accountId, client, membership) } });
   });
 
   router.post('/:uid/abort', async (ctx) => {
