@@ -33,7 +33,7 @@ export async function openDatabase(config: Config): Promise<Database> {
   return openEmbedded(config);
 }
 
-function newDataSource(options: { url?: string; host?: string; poolSize: number }): DataSource {
+function newDataSource(options: { url?: string; host?: string; poolSize: number; extra?: Record<string, unknown> }): DataSource {
   return new DataSource({
     type: 'postgres',
     ...(options.url ? { url: options.url } : { host: options.host, username: 'postgres', database: 'postgres' }),
@@ -42,7 +42,7 @@ function newDataSource(options: { url?: string; host?: string; poolSize: number 
     migrationsTransactionMode: 'all',
     poolSize: options.poolSize,
     logging: false,
-    extra: { max: options.poolSize, application_name: 'gatehouse' },
+    extra: { max: options.poolSize, application_name: 'gatehouse', ...options.extra },
   });
 }
 
@@ -93,14 +93,19 @@ async function openEmbedded(config: Config): Promise<Database> {
     fs.mkdirSync(socketDir, { recursive: true });
     const socketPath = path.join(socketDir, '.s.PGSQL.5432');
     fs.rmSync(socketPath, { force: true });
-    const server = new PGLiteSocketServer({ db: pglite, path: socketPath, maxConnections: 1 });
+    // Room for two: when pg replaces its one connection, the new one may arrive before the old one's close is
+    // processed, and a full server would turn it away ("Too many connections"). The pool still uses one at a time.
+    const server = new PGLiteSocketServer({ db: pglite, path: socketPath, maxConnections: 2 });
     await server.start();
-    // One connection: pglite-socket runs one backend, so a second connection would only wait (FINDINGS).
-    const dataSource = newDataSource({ host: socketDir, poolSize: 1 });
+    // One connection: pglite-socket runs one backend, so a second connection would only wait (FINDINGS). It is
+    // kept open however long it idles (pg closes idle clients after 10 s by default): nothing to gain by closing it.
+    const dataSource = newDataSource({ host: socketDir, poolSize: 1, extra: { idleTimeoutMillis: 0 } });
     await dataSource.initialize();
+    const pool = poolOf(dataSource);
+    freshSessionPerConnection(pool);
     return {
       dataSource,
-      pool: poolOf(dataSource),
+      pool,
       embedded: true,
       async close() {
         await dataSource.destroy();
@@ -113,6 +118,22 @@ async function openEmbedded(config: Config): Promise<Database> {
     releaseLock();
     throw err;
   }
+}
+
+/**
+ * pglite-socket serves every connection from the one backend session PGlite has, so what a closed connection left
+ * in that session (named prepared statements above all, also settings and advisory locks) would greet the next one:
+ * pg prepares its statements again on a new connection and PostgreSQL answers "prepared statement already exists".
+ * A new connection to real PostgreSQL starts a new session; here it starts with ROLLBACK (of whatever a connection
+ * that died mid-transaction left open) and DISCARD ALL, which together are the same thing. pg runs queries issued
+ * in the pool's 'connect' event before any query of the client's first user.
+ */
+function freshSessionPerConnection(pool: Pool): void {
+  pool.on('connect', (client) => {
+    // Failures surface in the client's next query; an unhandled rejection here would end the process.
+    client.query('ROLLBACK').catch(() => undefined);
+    client.query('DISCARD ALL').catch(() => undefined);
+  });
 }
 
 export class DataDirLocked extends Error {}
