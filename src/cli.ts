@@ -1,8 +1,9 @@
 // Operator commands (CONTRACT §6): the internal API's operations plus admin:bootstrap, same domain functions.
 import { parseArgs } from 'node:util';
 import type { ValidateFunction } from 'ajv';
-import { connectionUpsertBody, newClientBody, newUserBody } from './api/schemas.js';
-import { compileBody, toEntries } from './api/validation.js';
+import { connectionUpsertBody, newClientBody } from './schemas/clients.js';
+import { newUserBody } from './schemas/users.js';
+import { compileBody, toEntries } from './schemas/validate.js';
 import { ConfigError, loadConfig } from './config.js';
 import { DataDirLocked, migrate, openDatabase } from './db.js';
 import { type Actor } from './domain/audit.js';

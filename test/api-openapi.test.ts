@@ -5,7 +5,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { apiRouter } from '../src/api/index.js';
 import { responseShaper } from '../src/api/route.js';
-import { connectionPatchBody, connectionView } from '../src/api/schemas.js';
+import { connectionPatchBody, connectionView } from '../src/schemas/clients.js';
 import { api } from './support/api.js';
 import { launchBrowser, screenshot } from './support/browser.js';
 import { startServer, type TestServer } from './support/server.js';

@@ -2,10 +2,11 @@
 import type { Context } from 'koa';
 import { type AuditEventFilter, listAuditEvents } from '../domain/audit.js';
 import { callerOf } from './auth.js';
-import type { ApiDeps } from './index.js';
-import { listQuery, pageOf, pageParams } from './paging.js';
+import type { ApiDeps } from './deps.js';
+import { pageOf, pageParams } from './paging.js';
 import type { RouteSpec } from './route.js';
-import { auditEventView } from './schemas.js';
+import { auditEventView } from '../schemas/catalog.js';
+import { listQuery } from '../schemas/common.js';
 
 const filterValue = { type: 'string', minLength: 1, maxLength: 255, description: 'exact match' } as const;
 

@@ -3,10 +3,11 @@ import type { Context } from 'koa';
 import { CLIENT_TYPES } from '../../entities/index.js';
 import { type ClientFilter, getClient, listClients, updateClient } from '../domain/clients.js';
 import { addressedClientId, adminOnly, callerOf } from './auth.js';
-import type { ApiDeps } from './index.js';
-import { listQuery, pageOf, pageParams } from './paging.js';
+import type { ApiDeps } from './deps.js';
+import { pageOf, pageParams } from './paging.js';
 import type { RouteSpec } from './route.js';
-import { clientIdParam, clientPatchBody, clientView, pathParams } from './schemas.js';
+import { clientPatchBody, clientView } from '../schemas/clients.js';
+import { clientIdParam, listQuery, pathParams } from '../schemas/common.js';
 
 const clientPath = pathParams({ id: clientIdParam });
 

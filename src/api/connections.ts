@@ -5,12 +5,11 @@ import {
   type ConnectionFilter, deleteConnection, getConnection, listConnections, refreshSecret, updateRedirectUri,
 } from '../domain/connections.js';
 import { addressedClientId, callerOf } from './auth.js';
-import type { ApiDeps } from './index.js';
-import { listQuery, pageOf, pageParams } from './paging.js';
+import type { ApiDeps } from './deps.js';
+import { pageOf, pageParams } from './paging.js';
 import type { RouteSpec } from './route.js';
-import {
-  clientIdParam, connectionPatchBody, emptyBody, connectionView, connectionWithSecretView, pathParams, uuidParam,
-} from './schemas.js';
+import { connectionPatchBody, connectionView, connectionWithSecretView } from '../schemas/clients.js';
+import { clientIdParam, emptyBody, listQuery, pathParams, uuidParam } from '../schemas/common.js';
 
 const clientPath = pathParams({ id: clientIdParam });
 const connectionPath = pathParams({ id: clientIdParam, connection_id: uuidParam });

@@ -1,24 +1,14 @@
 // The management REST API under /api (CONTRACT §4): one module per resource, each a table of RouteSpecs.
 import Router from '@koa/router';
-import type Provider from 'oidc-provider';
-import type { Pool } from 'pg';
-import type { EntityManager } from 'typeorm';
-import type { Secrets } from '../domain/secrets.js';
 import { auditEventRoutes } from './auditEvents.js';
 import { clientRoutes } from './clients.js';
 import { connectionRoutes } from './connections.js';
+import type { ApiDeps } from './deps.js';
 import { openApiRoutes } from './openapi.js';
 import { permissionRoutes } from './permissions.js';
 import { printerRoutes } from './printers.js';
 import { type RouteSpec, mountRoutes } from './route.js';
 import { serviceRoutes } from './services.js';
-
-export interface ApiDeps {
-  manager: EntityManager;
-  pool: Pool;
-  secrets: Secrets;
-  provider: Provider;
-}
 
 /** Every route of the API; the OpenAPI document is built from this same list. */
 export function apiRoutes(deps: ApiDeps): RouteSpec[] {

@@ -5,7 +5,7 @@ import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Context } from 'koa';
-import { INVALID_ENTRY_TYPES } from './validation.js';
+import { INVALID_ENTRY_TYPES } from '../schemas/validate.js';
 import type { RouteSpec } from './route.js';
 
 const require = createRequire(import.meta.url);

@@ -1,9 +1,4 @@
-// Paging of every list (CONTRACT §4): page from 1, page_size default 50 and at most 100.
-export const pagingQuery = {
-  page: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 1 },
-  page_size: { type: 'integer', minimum: 1, maximum: 100, default: 50 },
-} as const;
-
+// Pages of every list response (CONTRACT §4): `{data, paging}`; the query schema is listQuery (src/schemas/common.ts).
 export interface Paging {
   page_number: number;
   page_size: number;
@@ -21,16 +16,6 @@ export function pageOf<T>(data: T[], total: number, page: number, pageSize: numb
     data,
     paging: { page_number: page, page_size: pageSize, total_entries: total, total_pages: Math.ceil(total / pageSize) },
   };
-}
-
-/** LIMIT and OFFSET for a page. */
-export function window(page: number, pageSize: number): { limit: number; offset: number } {
-  return { limit: pageSize, offset: (page - 1) * pageSize };
-}
-
-/** The query schema of a list route: paging plus its filters; any other parameter is a problem (CONTRACT §4). */
-export function listQuery(filters: Record<string, object> = {}) {
-  return { type: 'object', additionalProperties: false, properties: { ...pagingQuery, ...filters } } as const;
 }
 
 /** page and page_size from a query that listQuery validated (defaults applied). */

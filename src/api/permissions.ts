@@ -2,10 +2,11 @@
 import type { Context } from 'koa';
 import { createPermission, listPermissions } from '../domain/permissions.js';
 import { callerOf } from './auth.js';
-import type { ApiDeps } from './index.js';
-import { listQuery, pageOf, pageParams } from './paging.js';
+import type { ApiDeps } from './deps.js';
+import { pageOf, pageParams } from './paging.js';
 import type { RouteSpec } from './route.js';
-import { newPermissionBody, permissionView } from './schemas.js';
+import { newPermissionBody, permissionView } from '../schemas/catalog.js';
+import { listQuery } from '../schemas/common.js';
 
 export function permissionRoutes({ manager }: ApiDeps): RouteSpec[] {
   return [

@@ -1,90 +1,19 @@
 // The printers of print services (CONTRACT §4): the admin's Printers tab under /api/services/{client_id},
 // and the print service's own report at PUT /api/print_service/printers.
 import type { Context, Next } from 'koa';
-import { PRINTER_STATUSES } from '../../entities/index.js';
 import { Forbidden } from '../domain/errors.js';
 import {
   assignPrinter, listAvailablePrinters, listServicePrinters, removeServicePrinter, reportPrinters, updateServicePrinter,
 } from '../domain/printers.js';
 import { addressedClientId, callerOf } from './auth.js';
-import type { ApiDeps } from './index.js';
-import { listQuery, pageOf, pageParams } from './paging.js';
+import type { ApiDeps } from './deps.js';
+import { pageOf, pageParams } from './paging.js';
 import type { RouteSpec } from './route.js';
-import { clientIdParam, pathParams, timestamp, uuidParam } from './schemas.js';
-import { displayName, servicePath } from './services.js';
-
-const status = { type: 'string', enum: [...PRINTER_STATUSES] } as const;
-
-const systemPrinterView = {
-  type: 'object',
-  required: ['id', 'service_id', 'system_name', 'description', 'status', 'last_seen_at'],
-  properties: {
-    id: { type: 'string', format: 'uuid' },
-    service_id: { type: 'string' },
-    system_name: { type: 'string' },
-    description: { type: 'string' },
-    status,
-    last_seen_at: timestamp,
-  },
-} as const;
-
-const servicePrinterView = {
-  type: 'object',
-  required: ['id', 'service_id', 'printer_id', 'name', 'enabled', 'status', 'system_name', 'last_seen_at', 'inserted_at', 'updated_at'],
-  properties: {
-    id: { type: 'string', format: 'uuid' },
-    service_id: { type: 'string' },
-    printer_id: { type: 'string', format: 'uuid' },
-    name: { type: 'string', description: 'friendly name' },
-    enabled: { type: 'boolean', description: 'availability' },
-    status,
-    system_name: { type: 'string' },
-    last_seen_at: timestamp,
-    inserted_at: timestamp,
-    updated_at: timestamp,
-  },
-} as const;
-
-const newPrinterBody = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['printer_id', 'name'],
-  properties: { printer_id: { type: 'string', format: 'uuid', description: 'one of its available_printers' }, name: displayName },
-} as const;
-
-const printerPatchBody = {
-  type: 'object',
-  additionalProperties: false,
-  minProperties: 1,
-  properties: { name: displayName, enabled: { type: 'boolean' } },
-} as const;
-
-export const MAX_REPORTED_PRINTERS = 500;
-
-const reportBody = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['printers'],
-  properties: {
-    printers: {
-      type: 'array',
-      maxItems: MAX_REPORTED_PRINTERS,
-      description: 'every printer the service sees now; printers left out become unknown',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['system_name', 'status'],
-        properties: {
-          system_name: { type: 'string', minLength: 1, maxLength: 255, pattern: '\\S' },
-          description: { type: 'string', maxLength: 1024, default: '' },
-          status,
-        },
-      },
-    },
-  },
-} as const;
-
-const printerPath = pathParams({ client_id: clientIdParam, id: uuidParam });
+import { listQuery } from '../schemas/common.js';
+import {
+  newPrinterBody, printerPatchBody, printerPath, reportBody, servicePrinterView, systemPrinterView,
+} from '../schemas/printers.js';
+import { servicePath } from '../schemas/services.js';
 
 /** Only a print service reports printers, and only its own (CONTRACT §4: another type's token → 403). */
 async function printServiceOnly(ctx: Context, next: Next): Promise<void> {

@@ -1,64 +1,16 @@
 // /api/services (CONTRACT §4): print services and integrations, their permissions and their secret.
 import type { Context } from 'koa';
 import { SERVICE_TYPES } from '../../entities/index.js';
-import { SERVICE_ID } from '../domain/clients.js';
 import { Invalid } from '../domain/errors.js';
 import {
   type ServiceFilter, createService, deleteService, getService, listServices, regenerateServiceSecret, updateService,
 } from '../domain/services.js';
 import { addressedClientId, adminOnly, callerOf } from './auth.js';
-import type { ApiDeps } from './index.js';
-import { listQuery, pageOf, pageParams } from './paging.js';
+import type { ApiDeps } from './deps.js';
+import { pageOf, pageParams } from './paging.js';
 import type { RouteSpec } from './route.js';
-import { clientIdParam, friendlyName, pathParams, permissionList, timestamp } from './schemas.js';
-
-/** A friendly name: 1 to 255 characters, not only blanks (seed: "name displayed in the interface"). */
-export const displayName = { ...friendlyName, pattern: '\\S' } as const;
-
-export const serviceView = {
-  type: 'object',
-  required: ['client_id', 'name', 'service_type', 'permissions', 'inserted_at', 'updated_at'],
-  properties: {
-    client_id: { type: 'string', description: 'the System ID' },
-    name: { type: 'string' },
-    service_type: { type: 'string', enum: [...SERVICE_TYPES] },
-    permissions: { type: 'array', items: { type: 'string' } },
-    inserted_at: timestamp,
-    updated_at: timestamp,
-  },
-} as const;
-
-/** The two responses that show a service's secret: creation and regenerate_secret (CONTRACT §4). */
-const serviceWithSecretView = {
-  ...serviceView,
-  required: [...serviceView.required, 'client_secret'],
-  properties: { ...serviceView.properties, client_secret: { type: 'string', description: 'shown this once' } },
-} as const;
-
-const newServiceBody = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['client_id', 'name', 'service_type'],
-  properties: {
-    client_id: { type: 'string', pattern: SERVICE_ID.source, description: 'the System ID, e.g. printer_service_001' },
-    name: displayName,
-    service_type: { type: 'string', enum: [...SERVICE_TYPES] },
-    permissions: { ...permissionList, description: 'from the catalog; a PRINT_SERVICE also gets printer:report (CONTRACT §5)' },
-  },
-} as const;
-
-const servicePatchBody = {
-  type: 'object',
-  additionalProperties: false,
-  minProperties: 1,
-  properties: {
-    name: displayName,
-    permissions: { ...permissionList, description: 'replaces the whole set, printer:report included (CONTRACT §5)' },
-    service_type: { description: 'fixed at creation: any value is refused with 422' },
-  },
-} as const;
-
-export const servicePath = pathParams({ client_id: clientIdParam });
+import { listQuery } from '../schemas/common.js';
+import { newServiceBody, servicePatchBody, servicePath, serviceView, serviceWithSecretView } from '../schemas/services.js';
 
 export function serviceRoutes({ manager, secrets }: ApiDeps): RouteSpec[] {
   return [

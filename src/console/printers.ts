@@ -4,7 +4,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { EntityManager } from 'typeorm';
-import { displayName } from '../api/services.js';
+import { displayName } from '../schemas/common.js';
 import { Invalid, NotFound } from '../domain/errors.js';
 import {
   assignPrinter, listAvailablePrinters, listServicePrinters, removeServicePrinter, updateServicePrinter,

@@ -8,7 +8,7 @@ import type { Actor } from '../domain/audit.js';
 import { UUID } from '../domain/clients.js';
 import type { ConsoleSession } from '../domain/consoleSessions.js';
 import { Conflict, Forbidden, Invalid, NotFound } from '../domain/errors.js';
-import { compileBody, toEntries } from '../api/validation.js';
+import { compileBody, toEntries } from '../schemas/validate.js';
 import { render } from '../oidc/views.js';
 
 export const csrfTokens = new Tokens();

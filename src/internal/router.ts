@@ -2,7 +2,8 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { EntityManager } from 'typeorm';
-import { connectionUpsertBody, newClientBody, newUserBody } from '../api/schemas.js';
+import { connectionUpsertBody, newClientBody } from '../schemas/clients.js';
+import { newUserBody } from '../schemas/users.js';
 import { validateBody } from '../api/validation.js';
 import type { Actor } from '../domain/audit.js';
 import { createClient } from '../domain/clients.js';

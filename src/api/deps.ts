@@ -1,0 +1,12 @@
+// What every route module of the API is built from (a leaf, so route modules never import the router's index).
+import type Provider from 'oidc-provider';
+import type { Pool } from 'pg';
+import type { EntityManager } from 'typeorm';
+import type { Secrets } from '../domain/secrets.js';
+
+export interface ApiDeps {
+  manager: EntityManager;
+  pool: Pool;
+  secrets: Secrets;
+  provider: Provider;
+}
