@@ -12,6 +12,7 @@ export class OidcPayload {
   @Column({ name: 'client_id', type: 'text', nullable: true }) clientId: string | null;
   @Column({ name: 'connection_id', type: 'uuid', nullable: true }) connectionId: string | null;
   @Column({ name: 'consumer_id', type: 'text', nullable: true }) consumerId: string | null;
+  @Column({ name: 'account_id', type: 'text', nullable: true }) accountId: string | null;
   @Column({ name: 'expires_at', type: 'timestamptz', nullable: true }) expiresAt: Date | null;
   @Column({ name: 'consumed_at', type: 'timestamptz', nullable: true }) consumedAt: Date | null;
 }

@@ -1,24 +1,33 @@
-// Assembles one Gatehouse instance: database, keys, provider, the public and the internal listener.
+// Assembles one Gatehouse instance: database, keys, provider, the public and the internal listener, and their
+// orderly end (CONTRACT §1 SHUTDOWN_GRACE_SECONDS).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import Router from '@koa/router';
+import send from 'koa-send';
 import type Provider from 'oidc-provider';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type Config, ConfigError } from './config.js';
 import { type Database, isReady, migrate, openDatabase } from './db.js';
+import { SYSTEM_ACTOR } from './domain/audit.js';
+import { repairConsole } from './domain/consoleClient.js';
+import { purgeExpired } from './domain/housekeeping.js';
 import { LoginThrottle } from './domain/loginThrottle.js';
 import { Secrets } from './domain/secrets.js';
-import { requestContext } from './http.js';
-import { renderApiErrors } from './api/errors.js';
+import { apiErrors } from './api/errors.js';
 import { apiRouter } from './api/index.js';
 import { consoleRouter } from './console/index.js';
+import { type EndpointKind, front } from './http/front.js';
+import { DatabaseOutage, RETRY_AFTER_SECONDS } from './http/outage.js';
+import { pageSecurityHeaders, renderErrorPage } from './http/pages.js';
+import { requestContext } from './http/requestContext.js';
 import { internalRouter } from './internal/router.js';
 import type { Logger } from './log.js';
-import { purgeExpired } from './oidc/adapter.js';
 import { interactionRouter } from './oidc/interactions.js';
 import { loadPepper, loadProviderKeys } from './oidc/keys.js';
-import { createProvider } from './oidc/provider.js';
-import { renderErrorPage } from './oidc/views.js';
+import { DEFAULT_TUNING, type Tuning, createProvider } from './oidc/provider.js';
+import { oidcRequest } from './oidc/requestState.js';
 
 export interface Gatehouse {
   config: Config;
@@ -27,14 +36,43 @@ export interface Gatehouse {
   secrets: Secrets;
   publicUrl: string;
   internalUrl: string;
-  close(): Promise<void>;
+  /** Aborted when the instance starts to close: long waits (print job claims) end early. */
+  closing: AbortSignal;
+  /** Stops accepting, lets requests in flight complete for up to `graceMs`, then closes the database. */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** Paths served by Gatehouse's own Koa app; everything else is oidc-provider's. */
-const OWN_PATHS = /^\/(api|console|interaction|health)(\/|\?|$)/;
+const OWN_PATHS = /^\/(api|console|interaction|health|assets)(\/|$)/;
+/** Paths whose answers are pages (HTML), for the shape of an error. */
+const PAGE_PATHS = /^\/(console|interaction|auth|session\/end)(\/|$)/;
 const PURGE_EVERY_MS = 10 * 60 * 1000;
+const ASSETS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../public');
 
-export async function startGatehouse(config: Config, log: Logger): Promise<Gatehouse> {
+function kindOf(p: string): EndpointKind {
+  if (p === '/api' || p.startsWith('/api/') || p.startsWith('/internal') || p.startsWith('/health')) return 'api';
+  return PAGE_PATHS.test(p) ? 'page' : 'oauth';
+}
+
+/** A refused request in its endpoint's shape: the API's JSON, RFC 6749 §5.2 JSON, or an error page. */
+function refuse(res: http.ServerResponse, kind: EndpointKind, status: number, message: string): void {
+  // What is left of a refused request's body must not be read as the next request on the connection.
+  const headers: Record<string, string> = { connection: 'close' };
+  const error = status === 503 ? 'temporarily_unavailable' : 'invalid_request';
+  let body: string;
+  if (kind === 'page') {
+    Object.assign(headers, pageSecurityHeaders(), { 'content-type': 'text/html; charset=utf-8' });
+    body = renderErrorPage({ error, error_description: message });
+  } else {
+    headers['content-type'] = 'application/json; charset=utf-8';
+    body = JSON.stringify(kind === 'api'
+      ? { error: { type: status === 503 ? 'service_unavailable' : status === 413 ? 'request_too_large' : 'request_malformed', message } }
+      : { error, error_description: message });
+  }
+  res.writeHead(status, headers).end(body);
+}
+
+export async function startGatehouse(config: Config, log: Logger, tuning: Tuning = DEFAULT_TUNING): Promise<Gatehouse> {
   const db = await openDatabase(config);
   try {
     await migrate(db);
@@ -42,46 +80,98 @@ export async function startGatehouse(config: Config, log: Logger): Promise<Gateh
     const { pepper, generated } = await loadPepper(manager, config.secretPepper);
     if (generated) log.warn('SECRET_PEPPER is not set: using the pepper generated at first start and kept in the database; set SECRET_PEPPER to keep it out of the database');
     const secrets = new Secrets(pepper);
+    // CONTRACT §7: at every start the console's connection points at this ISSUER, so changing it never locks the console out.
+    const repaired = await repairConsole(manager, secrets, config.issuer, SYSTEM_ACTOR);
+    if (repaired === 'restored' || repaired === 'recreated') log.warn({ redirect_uri: `${config.issuer}/console/callback` }, `the admin console's connection was ${repaired}`);
     const keys = await loadProviderKeys(manager);
-    const provider = createProvider({ config, pool: db.pool, manager, secrets, keys, log });
+    const outage = new DatabaseOutage(db.pool, log);
+    const provider = createProvider({ config, pool: db.pool, manager, secrets, keys, log, tuning });
+    provider.proxy = true;
     provider.use(requestContext(log));
+    // A request that failed because the database did not answer is 503, not 500, and logged once (CONTRACT §1).
+    provider.use(async (ctx, next) => {
+      await next();
+      if (!oidcRequest(ctx as unknown as { state: Record<string, unknown> }).databaseUnavailable) return;
+      ctx.status = 503;
+      ctx.set('retry-after', String(RETRY_AFTER_SECONDS));
+      const description = 'the database is not answering; try again shortly';
+      if (ctx.response.is('html')) {
+        ctx.set(pageSecurityHeaders());
+        ctx.body = renderErrorPage({ error: 'temporarily_unavailable', error_description: description });
+      } else {
+        ctx.body = { error: 'temporarily_unavailable', error_description: description };
+      }
+    });
+    provider.on('server_error', (ctx, err) => {
+      if (outage.report(err)) oidcRequest(ctx as unknown as { state: Record<string, unknown> }).databaseUnavailable = true;
+      else log.error({ err, path: ctx.path }, 'oidc-provider server error');
+    });
 
+    const draining = new AbortController();
     const app = new Koa();
+    app.proxy = true;
     app.use(requestContext(log));
-    app.use(htmlErrors(log));
-    app.use(healthRouter(db).routes());
-    app.use(apiErrorsFor('/api'));
-    app.use(apiRouter({ manager, pool: db.pool, secrets, provider }).routes());
+    app.use(htmlErrors(log, outage));
+    app.use(healthRouter(db, outage, draining.signal).routes());
+    app.use(apiErrorsFor('/api', outage));
+    app.use(apiRouter({ manager, pool: db.pool, secrets, issuer: config.issuer }).routes());
+    app.use(assetRouter().routes());
     app.use(interactionRouter(provider, manager, new LoginThrottle(db.pool)).routes());
     app.use(consoleRouter({ manager, secrets, provider, issuer: config.issuer, cookieKeys: keys.cookieKeys }).routes());
 
     const internal = new Koa();
+    internal.proxy = true;
     internal.use(requestContext(log));
-    internal.use(renderApiErrors);
+    internal.use(apiErrors(outage));
     internal.use(internalRouter(manager, secrets).routes());
 
     const own = app.callback();
     const oidc = provider.callback();
-    const publicServer = http.createServer((req, res) => (OWN_PATHS.test(req.url ?? '/') ? own(req, res) : oidc(req, res)));
-    const internalServer = http.createServer(internal.callback());
+    const frontOptions = { issuer: config.issuer, trustProxy: config.trustProxy, kindOf, refuse };
+    const inFlight = new Set<http.ServerResponse>();
+    const tracked = (listener: http.RequestListener): http.RequestListener => (req, res) => {
+      inFlight.add(res);
+      res.once('close', () => inFlight.delete(res));
+      // While draining, keep-alive clients are told to reconnect (to another instance).
+      if (draining.signal.aborted) res.setHeader('connection', 'close');
+      listener(req, res);
+    };
+    const publicServer = http.createServer(tracked(front(frontOptions, (p) => (OWN_PATHS.test(p)
+      ? { handler: own, readsOwnBody: true }
+      : { handler: oidc, readsOwnBody: false }))));
+    const internalServer = http.createServer(tracked(front({ ...frontOptions, kindOf: () => 'api' }, () => ({ handler: internal.callback(), readsOwnBody: true }))));
     await listen(publicServer, config.port, '0.0.0.0', 'PORT');
     await listen(internalServer, config.internalPort, config.internalHost, 'INTERNAL_PORT');
 
     const purge = setInterval(() => {
-      purgeExpired(db.pool).catch((err) => log.warn({ err }, 'purge of expired OIDC rows failed'));
+      purgeExpired(db.pool).catch((err: unknown) => {
+        if (!outage.report(err)) log.warn({ err }, 'purge of expired OIDC rows failed');
+      });
     }, PURGE_EVERY_MS);
     purge.unref();
 
     const publicPort = (publicServer.address() as AddressInfo).port;
     const internalPort = (internalServer.address() as AddressInfo).port;
+    let closed: Promise<void> | undefined;
     return {
       config, db, provider, secrets,
       publicUrl: `http://127.0.0.1:${publicPort}`,
       internalUrl: `http://${config.internalHost}:${internalPort}`,
-      async close() {
-        clearInterval(purge);
-        await Promise.all([close(publicServer), close(internalServer)]);
-        await db.close();
+      closing: draining.signal,
+      close(graceMs = 0) {
+        closed ??= (async () => {
+          draining.abort();
+          clearInterval(purge);
+          outage.stop();
+          const stopped = Promise.all([stopListening(publicServer), stopListening(internalServer)]);
+          const deadline = Date.now() + graceMs;
+          while (inFlight.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+          publicServer.closeAllConnections();
+          internalServer.closeAllConnections();
+          await stopped;
+          await db.close();
+        })();
+        return closed;
       },
     };
   } catch (err) {
@@ -91,38 +181,58 @@ export async function startGatehouse(config: Config, log: Logger): Promise<Gateh
 }
 
 /** Unmatched /api paths answer the contract's JSON 404 too. */
-function apiErrorsFor(prefix: string) {
-  return (ctx: Koa.Context, next: Koa.Next) => (ctx.path === prefix || ctx.path.startsWith(`${prefix}/`) ? renderApiErrors(ctx, next) : next());
+function apiErrorsFor(prefix: string, outage: DatabaseOutage) {
+  const render = apiErrors(outage);
+  return (ctx: Koa.Context, next: Koa.Next) => (ctx.path === prefix || ctx.path.startsWith(`${prefix}/`) ? render(ctx, next) : next());
 }
 
-function healthRouter(db: Database): Router {
+function healthRouter(db: Database, outage: DatabaseOutage, draining: AbortSignal): Router {
   const router = new Router({ prefix: '/health' });
   router.get('/live', (ctx) => {
     ctx.body = { status: 'ok' };
   });
   router.get('/ready', async (ctx) => {
-    const ready = await isReady(db);
+    // Not ready while shutting down (load balancers stop sending), while the database is out, or migrations pend.
+    const ready = !draining.aborted && !outage.down && await isReady(db);
     ctx.status = ready ? 200 : 503;
-    ctx.body = { status: ready ? 'ok' : 'unavailable' };
+    ctx.body = { status: ready ? 'ok' : draining.aborted ? 'stopping' : 'unavailable' };
   });
   return router;
 }
 
-/** Pages (login, consent) show an error page: the status of a client error, 500 without details otherwise. */
-function htmlErrors(log: Logger) {
+/** The end-user pages' stylesheet (nothing is loaded from another origin, CONTRACT §3). */
+function assetRouter(): Router {
+  const router = new Router({ prefix: '/assets' });
+  router.get('/:file', async (ctx) => {
+    if (!/^[a-z0-9-]+\.css$/.test(ctx.params.file)) return;
+    await send(ctx, ctx.params.file, { root: ASSETS, maxage: 3600_000 });
+  });
+  return router;
+}
+
+/** Pages show an error page: the status of a client error, 503 for a database outage, 500 without details otherwise. */
+function htmlErrors(log: Logger, outage: DatabaseOutage) {
   return async (ctx: Koa.Context, next: Koa.Next) => {
     if (ctx.path.startsWith('/api') || ctx.path.startsWith('/health')) return next();
     try {
       await next();
     } catch (err) {
       const e = err as { status?: number; statusCode?: number; error?: string; error_description?: string; message?: string; expose?: boolean };
-      const status = e.statusCode ?? e.status ?? 500;
-      if (status >= 500) log.error({ err, request_id: ctx.state.requestId }, 'request failed');
+      let status = e.statusCode ?? e.status ?? 500;
+      if (status >= 500 && outage.report(err)) {
+        status = 503;
+        ctx.set('retry-after', String(RETRY_AFTER_SECONDS));
+      } else if (status >= 500) {
+        log.error({ err, request_id: ctx.state.requestId }, 'request failed');
+      }
+      ctx.set(pageSecurityHeaders());
       ctx.status = status;
       ctx.type = 'html';
-      ctx.body = renderErrorPage(status >= 500
-        ? { error: 'server_error', error_description: 'something went wrong on our side' }
-        : { error: e.error ?? 'invalid_request', error_description: e.error_description ?? (e.expose ? e.message ?? '' : '') });
+      ctx.body = renderErrorPage(status === 503
+        ? { error: 'temporarily_unavailable', error_description: 'the database is not answering; try again shortly' }
+        : status >= 500
+          ? { error: 'server_error', error_description: 'something went wrong on our side' }
+          : { error: e.error ?? 'invalid_request', error_description: e.error_description ?? (e.expose ? e.message ?? '' : '') });
     }
   };
 }
@@ -139,9 +249,10 @@ function listen(server: http.Server, port: number, host: string, variable: strin
   });
 }
 
-function close(server: http.Server): Promise<void> {
+/** Stops accepting connections and closes idle keep-alive ones; resolves when every connection is gone. */
+function stopListening(server: http.Server): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
-    server.closeAllConnections();
+    server.closeIdleConnections();
   });
 }

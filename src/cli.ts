@@ -1,32 +1,46 @@
-// Operator commands (CONTRACT §6): the internal API's operations plus admin:bootstrap, same domain functions.
+// Operator commands (CONTRACT §6): the internal API's operations plus bootstrap, recovery and operations commands,
+// through the same domain functions and schemas as every other door.
 import { parseArgs } from 'node:util';
 import type { ValidateFunction } from 'ajv';
-import { connectionUpsertBody, newClientBody } from './schemas/clients.js';
-import { newUserBody } from './schemas/users.js';
-import { compileBody, toEntries } from './schemas/validate.js';
-import { ConfigError, loadConfig } from './config.js';
+import type { EntityManager } from 'typeorm';
+import { ConfigError, type Config, loadConfig } from './config.js';
 import { DataDirLocked, migrate, openDatabase } from './db.js';
 import { type Actor } from './domain/audit.js';
 import { bootstrapAdmin } from './domain/bootstrap.js';
 import { createClient } from './domain/clients.js';
 import { upsertConnection } from './domain/connections.js';
+import { repairConsole } from './domain/consoleClient.js';
 import { DomainError, Invalid } from './domain/errors.js';
 import { Secrets } from './domain/secrets.js';
 import { createUser } from './domain/users.js';
 import { loadPepper } from './oidc/keys.js';
+import { connectionUpsertBody, newClientBody } from './schemas/clients.js';
+import { newUserBody } from './schemas/users.js';
+import { compileBody, toEntries } from './schemas/validate.js';
 
-const USAGE = `usage: npm run cli -- <command> [options]
+interface Context {
+  manager: EntityManager;
+  secrets: Secrets;
+  config: Config;
+  values: Values;
+}
 
-  admin:bootstrap --email <email> [--password <password>]
-  clients:create --name <name> --type <ADMIN|MIS|MSP|PHARMACY|PRINT_SERVICE|INTEGRATION> [--id <id>] [--permissions a,b]
-  connections:put --client <id> --consumer <id> [--redirect-uri <uri>]
-  users:create --email <email> --password <password> [--name <name>] [--membership <client_id>=<scope,scope>]...`;
+interface Command {
+  usage: string;
+  summary: string;
+  run(ctx: Context): Promise<void>;
+}
 
 const OPTIONS = {
   email: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' }, type: { type: 'string' },
   id: { type: 'string' }, permissions: { type: 'string' }, client: { type: 'string' }, consumer: { type: 'string' },
-  'redirect-uri': { type: 'string' }, membership: { type: 'string', multiple: true }, help: { type: 'boolean' },
+  'redirect-uri': { type: 'string' }, membership: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' },
 } as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+/** A problem with what the operator typed: one line, exit code 2. */
+class UsageError extends Error {}
 
 // Operators act as Gatehouse itself: audit events name the door (CONTRACT §4 has user and client actors).
 const actor: Actor = { type: 'client', id: 'gatehouse:cli', requestId: null };
@@ -40,73 +54,141 @@ function list(value: string | undefined): string[] | undefined {
   return value === undefined ? undefined : value.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
+function required(values: Values, name: keyof Values): string {
+  const value = values[name];
+  if (typeof value !== 'string' || !value) throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+const print = (data: unknown) => console.log(JSON.stringify({ data }, null, 2));
+
+const COMMANDS: Record<string, Command> = {
+  'admin:bootstrap': {
+    usage: '--email <email> [--password <password>]',
+    summary: 'the first ADMIN client, the admin console\'s connection and an admin user (prints a generated password once)',
+    async run({ manager, secrets, config, values }) {
+      const result = await bootstrapAdmin(manager, secrets, config.issuer, required(values, 'email'), values.password);
+      if (!result.created) {
+        console.log(`Already bootstrapped (ADMIN client ${result.clientId}); nothing changed.`);
+        return;
+      }
+      console.log(`Created ADMIN client ${result.clientId} and the admin console's connection.`);
+      console.log(`Admin user: ${result.email}${result.existingUser ? ' (existing user, password unchanged)' : ''}`);
+      if (result.generatedPassword) console.log(`Generated password (shown once): ${result.generatedPassword}`);
+      console.log(`Console: ${config.issuer}/console`);
+    },
+  },
+  'api-client:create': {
+    usage: '--name <name> [--permissions a,b]',
+    summary: 'an ADMIN client for scripts, with its secret (shown once) and how to get a management-API token',
+    async run({ manager, secrets, config, values }) {
+      const body = checked<Parameters<typeof createClient>[2]>(compileBody(newClientBody), {
+        name: required(values, 'name'), client_type: 'ADMIN', ...(values.permissions !== undefined && { permissions: list(values.permissions) }),
+      });
+      const client = await createClient(manager, actor, body);
+      const { secret } = await upsertConnection(manager, secrets, actor, client.id, { consumer_id: client.id });
+      console.log(`client_id:     ${client.id}`);
+      console.log(`client_secret: ${secret}   (shown once)`);
+      console.log(`permissions:   ${client.permissions.join(' ')}`);
+      console.log('A management-API token (client_credentials, CONTRACT §3):');
+      console.log(`  curl -s -u '${client.id}:${secret}' -d grant_type=client_credentials -d 'scope=${client.permissions.join(' ')}' ${config.issuer}/token`);
+    },
+  },
+  'clients:create': {
+    usage: '--name <name> --type <ADMIN|MIS|MSP|PHARMACY|PRINT_SERVICE|INTEGRATION> [--id <id>] [--permissions a,b]',
+    summary: 'as POST /internal/clients',
+    async run({ manager, values }) {
+      const body = checked<Parameters<typeof createClient>[2]>(compileBody(newClientBody), {
+        ...(values.id !== undefined && { id: values.id }), name: values.name, client_type: values.type,
+        ...(values.permissions !== undefined && { permissions: list(values.permissions) }),
+      });
+      print(await createClient(manager, actor, body));
+    },
+  },
+  'connections:put': {
+    usage: '--client <id> --consumer <id> [--redirect-uri <uri>]',
+    summary: 'as PUT /internal/clients/{id}/connections: a new secret on every call',
+    async run({ manager, secrets, values }) {
+      const client = required(values, 'client');
+      const body = checked<Parameters<typeof upsertConnection>[4]>(compileBody(connectionUpsertBody), {
+        consumer_id: values.consumer, ...(values['redirect-uri'] !== undefined && { redirect_uri: values['redirect-uri'] }),
+      });
+      const { connection, secret } = await upsertConnection(manager, secrets, actor, client, body);
+      print({ ...connection, secret });
+    },
+  },
+  'users:create': {
+    usage: '--email <email> --password <password> [--name <name>] [--membership <client_id>=<scope,scope>]...',
+    summary: 'as POST /internal/users',
+    async run({ manager, values }) {
+      const memberships = (values.membership ?? []).map((m) => {
+        const [clientId, scopes = ''] = m.split('=');
+        return { client_id: clientId, scopes: list(scopes) ?? [] };
+      });
+      const body = checked<Parameters<typeof createUser>[2]>(compileBody(newUserBody), {
+        email: values.email, password: values.password, ...(values.name !== undefined && { name: values.name }), memberships,
+      });
+      print(await createUser(manager, actor, body));
+    },
+  },
+  'console:repair': {
+    usage: '',
+    summary: 'restores the admin console\'s own connection (secret and redirect_uri = ${ISSUER}/console/callback)',
+    async run({ manager, secrets, config }) {
+      const result = await repairConsole(manager, secrets, config.issuer, actor);
+      if (result === 'not-bootstrapped') throw new UsageError('the console is not set up: run admin:bootstrap first');
+      console.log(result === 'unchanged'
+        ? `The admin console's connection is in order (redirect_uri ${config.issuer}/console/callback); nothing changed.`
+        : `The admin console's connection was ${result}: redirect_uri ${config.issuer}/console/callback and its secret are as they should be.`);
+    },
+  },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name} ${c.usage}\n      ${c.summary}`);
+  return `usage: npm run cli -- <command> [options]   (the same environment as npm start)\n\n${lines.join('\n')}`;
+}
+
 async function main(): Promise<number> {
-  const { positionals, values } = parseArgs({ args: process.argv.slice(2), options: OPTIONS, allowPositionals: true });
-  const command = positionals[0];
-  if (!command || values.help) {
-    console.log(USAGE);
-    return command ? 0 : 2;
+  let parsed;
+  try {
+    parsed = parseArgs({ args: process.argv.slice(2), options: OPTIONS, allowPositionals: true });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message.split('\n')[0]}; see --help`);
   }
+  const { positionals, values } = parsed;
+  const name = positionals[0];
+  if (values.help) {
+    console.log(usage());
+    return 0;
+  }
+  if (!name) throw new UsageError('no command given; see --help');
+  const command = COMMANDS[name];
+  if (!command) throw new UsageError(`unknown command ${name}; see --help`);
   const config = loadConfig();
   const db = await openDatabase(config);
   try {
     await migrate(db);
     const manager = db.dataSource.manager;
     const secrets = new Secrets((await loadPepper(manager, config.secretPepper)).pepper);
-    switch (command) {
-      case 'admin:bootstrap': {
-        if (!values.email) throw new Error('--email is required');
-        const result = await bootstrapAdmin(manager, secrets, config.issuer, values.email, values.password);
-        if (!result.created) {
-          console.log(`Already bootstrapped (ADMIN client ${result.clientId}); nothing changed.`);
-          return 0;
-        }
-        console.log(`Created ADMIN client ${result.clientId} and the admin console's connection.`);
-        console.log(`Admin user: ${result.email}${result.existingUser ? ' (existing user, password unchanged)' : ''}`);
-        if (result.generatedPassword) console.log(`Generated password (shown once): ${result.generatedPassword}`);
-        console.log(`Console: ${config.issuer}/console`);
-        return 0;
-      }
-      case 'clients:create': {
-        const body = checked<Parameters<typeof createClient>[2]>(compileBody(newClientBody), {
-          ...(values.id !== undefined && { id: values.id }), name: values.name, client_type: values.type,
-          ...(values.permissions !== undefined && { permissions: list(values.permissions) }),
-        });
-        console.log(JSON.stringify({ data: await createClient(manager, actor, body) }, null, 2));
-        return 0;
-      }
-      case 'connections:put': {
-        if (!values.client) throw new Error('--client is required');
-        const body = checked<Parameters<typeof upsertConnection>[4]>(compileBody(connectionUpsertBody), {
-          consumer_id: values.consumer, ...(values['redirect-uri'] !== undefined && { redirect_uri: values['redirect-uri'] }),
-        });
-        const { connection, secret } = await upsertConnection(manager, secrets, actor, values.client, body);
-        console.log(JSON.stringify({ data: { ...connection, secret } }, null, 2));
-        return 0;
-      }
-      case 'users:create': {
-        const memberships = (values.membership ?? []).map((m) => {
-          const [clientId, scopes = ''] = m.split('=');
-          return { client_id: clientId, scopes: list(scopes) ?? [] };
-        });
-        const body = checked<Parameters<typeof createUser>[2]>(compileBody(newUserBody), {
-          email: values.email, password: values.password, ...(values.name !== undefined && { name: values.name }), memberships,
-        });
-        console.log(JSON.stringify({ data: await createUser(manager, actor, body) }, null, 2));
-        return 0;
-      }
-      default:
-        console.error(`unknown command ${command}\n${USAGE}`);
-        return 2;
-    }
+    await command.run({ manager, secrets, config, values });
+    return 0;
   } finally {
     await db.close();
   }
 }
 
+/** Every error is one readable line per problem, and exit code 2 (CONTRACT §6). */
+function problems(err: unknown): string[] {
+  if (err instanceof ConfigError) return err.problems;
+  if (err instanceof Invalid) {
+    return err.entries.flatMap((e) => e.rules.map((r) => `${e.entry.replace(/^\$\.?/, '') || 'input'}: ${r.description}`));
+  }
+  if (err instanceof UsageError || err instanceof DataDirLocked || err instanceof DomainError) return [err.message];
+  return [`failed: ${(err as Error)?.message ?? String(err)}`];
+}
+
 main().then((code) => process.exit(code), (err) => {
-  if (err instanceof ConfigError) console.error(err.problems.join('\n'));
-  else if (err instanceof Invalid) console.error(`invalid: ${JSON.stringify(err.entries)}`);
-  else if (err instanceof DataDirLocked || err instanceof DomainError || err instanceof Error) console.error(err.message);
-  process.exit(1);
+  for (const line of problems(err)) console.error(line);
+  process.exit(2);
 });

@@ -13,6 +13,10 @@ export interface Config {
   codeTtl: number;
   logLevel: string;
   dbPoolSize: number;
+  /** Reverse-proxy hops in front of Gatehouse whose X-Forwarded-For and X-Forwarded-Proto are believed (CONTRACT §1). */
+  trustProxy: number;
+  /** How long requests in flight may take to complete after SIGTERM or SIGINT. */
+  shutdownGraceSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -88,6 +92,8 @@ export function loadConfig(env: Env = process.env): Config {
     codeTtl: integer('CODE_TTL', 60, 1, 86_400),
     logLevel,
     dbPoolSize: integer('DB_POOL_SIZE', 10, 1, 200),
+    trustProxy: integer('TRUST_PROXY', 0, 0, 10),
+    shutdownGraceSeconds: integer('SHUTDOWN_GRACE_SECONDS', 10, 0, 3600),
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

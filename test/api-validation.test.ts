@@ -1,6 +1,6 @@
 // Bad input to /api (CONTRACT §4): each gets the contract's 4xx body and changes nothing.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { BUILTIN_PERMISSIONS } from '../src/domain/permissions.js';
+import { BUILTIN_PERMISSIONS } from '../src/domain/clientTypes.js';
 import { api, callerOfType, type ApiCaller } from './support/api.js';
 import { createClient, putConnection, type TestConnection } from './support/internal.js';
 import { startServer, type TestServer } from './support/server.js';

@@ -1,5 +1,6 @@
 // The console's gates (CONTRACT §7): sign-in state and PKCE, CSRF on every form, scopes re-checked on every
 // request with a clear 403 page, access_denied for non-members, sign-out, sessions shared by instances.
+import http from 'node:http';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { bootstrapAdmin } from '../src/domain/bootstrap.js';
 import { api, callerOfType } from './support/api.js';
@@ -117,9 +118,11 @@ describe('CSRF: every form carries a token bound to the session', () => {
     expect(await serviceExists('csrf_foreign')).toBe(false);
   });
 
-  test('the untouched form goes through', async () => {
+  test('the untouched form goes through, answered 303 to the page it made (CONTRACT §7)', async () => {
     await fillNewService(admin.page, 'csrf_ok');
-    expect((await submit(admin.page)).status()).toBe(201);
+    const res = await submit(admin.page);
+    expect(res.status()).toBe(303);
+    expect(res.headers().location).toBe('/console/services/csrf_ok');
     expect(await serviceExists('csrf_ok')).toBe(true);
   });
 });
@@ -199,13 +202,22 @@ describe('sessions', () => {
   });
 
   test('another instance on the same database serves the same session', async () => {
-    const { context, page } = await signedInPage(ADMIN);
-    const second = await startServer({ databaseUrl: server.databaseUrl });
+    const { context } = await signedInPage(ADMIN);
+    // Instances share one ISSUER (CONTRACT §1); the second is reached as a load balancer would reach it, with
+    // ISSUER's Host, carrying the cookies the first instance set.
+    const second = await startServer({ databaseUrl: server.databaseUrl, env: { ISSUER: server.url } });
     try {
-      // Cookies are per host, not per port: the browser sends the same session to the second instance.
-      const res = await page.goto(`${second.url}/console/clients`);
-      expect(res!.status()).toBe(200);
-      expect(await page.locator('h1').textContent()).toBe('Clients');
+      const cookie = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+      const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = http.get(`${second.gatehouse.publicUrl}/console/clients`, { headers: { host: new URL(server.url).host, cookie } }, (r) => {
+          let body = '';
+          r.on('data', (d) => (body += d));
+          r.on('end', () => resolve({ status: r.statusCode!, body }));
+        });
+        req.on('error', reject);
+      });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatch(/<h1>Clients<\/h1>/);
     } finally {
       await second.gatehouse.close();
       await context.close();

@@ -205,7 +205,7 @@ describe('the admin console, step by step', () => {
 
     await page.getByLabel('Redirect URI').fill('https://msp.example/oauth/callback');
     await page.getByRole('button', { name: 'Save redirect URI' }).click();
-    expect(await page.getByRole('status').textContent()).toContain('saved');
+    expect(await page.getByRole('status').textContent()).toBe('The redirect URI is now https://msp.example/oauth/callback.');
     const stored = await api(server, 'GET', `/api/clients/${pharmacyId}/connections/${connectionId}`, { token: await adminToken() });
     expect(stored.body.data.redirect_uri).toBe('https://msp.example/oauth/callback');
   });
@@ -224,9 +224,9 @@ describe('the admin console, step by step', () => {
   test('the audit log lists what was done, and filters it', async () => {
     await page.getByRole('link', { name: 'Audit log' }).click();
     await screenshot(page, 'audit');
-    // Opened without a page number, the log shows its latest page: the last thing done is there.
+    // The log opens on the newest events: the last thing done comes first (CONTRACT §7).
     const latest = await page.locator('tbody td[data-label=Action]').allTextContents();
-    expect(latest[latest.length - 1]).toBe('connection.refresh_secret');
+    expect(latest[0]).toBe('connection.refresh_secret');
     for (const action of ['service.create', 'service.regenerate_secret', 'printer.report', 'printer.assign', 'printer.update',
       'connection.update', 'connection.refresh_secret', 'console.sign_in']) {
       await page.goto(`${server.url}/console/audit?action=${action}`);

@@ -177,12 +177,13 @@ describe('the CLI', () => {
     expect(created.status).toBe(0);
     const id = JSON.parse(created.stdout).data.id;
     const bad = runCli(env, ['connections:put', '--client', id, '--consumer', id, '--redirect-uri', 'http://evil.example/cb']);
-    expect(bad.status).toBe(1);
-    expect(bad.stderr).toMatch(/redirect_uri/);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim()).toBe('redirect_uri: http is allowed on a loopback host only');
     const ok = runCli(env, ['connections:put', '--client', id, '--consumer', id]);
     expect(ok.status).toBe(0);
     expect(JSON.parse(ok.stdout).data.secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const unknownType = runCli(env, ['clients:create', '--name', 'X', '--type', 'NOPE']);
-    expect(unknownType.status).toBe(1);
+    expect(unknownType.status).toBe(2);
+    expect(unknownType.stderr.trim().split('\n')).toEqual(['client_type: must be equal to one of the allowed values']);
   });
 });

@@ -15,6 +15,7 @@
     var status = dialog.querySelector('.copied');
     function done(ok) {
       button.textContent = ok ? 'Copied' : 'Copy';
+      if (ok && input.hasAttribute('data-once')) dialog.setAttribute('data-copied', '');
       if (status) status.textContent = ok ? button.getAttribute('aria-label').replace(/^Copy /, '') + ' copied to the clipboard.' : 'Select the text and copy it by hand.';
       setTimeout(function () { button.textContent = 'Copy'; }, 2000);
     }
@@ -33,6 +34,29 @@
     else if (target.hasAttribute('data-close')) target.closest('dialog').close();
     else copy(document.getElementById(target.getAttribute('data-copy')), target);
   });
+
+  // A value shown once is not lost to a stray Escape: the dialog stays until it was copied or the user says so with
+  // its button. Browsers may refuse to cancel Escape without a user gesture, so a close that slipped through reopens it.
+  function keepOpen(dialog) {
+    var status = dialog.querySelector('.copied');
+    if (status) status.textContent = 'Copy it first: it will not be shown again. Then close this with “I have copied it”.';
+  }
+  document.addEventListener('click', function (event) {
+    var button = event.target.closest('[data-confirm-close]');
+    if (button) button.closest('dialog').setAttribute('data-copied', '');
+  }, true);
+  document.addEventListener('cancel', function (event) {
+    var dialog = event.target;
+    if (!dialog.hasAttribute || !dialog.hasAttribute('data-show-once') || dialog.hasAttribute('data-copied')) return;
+    event.preventDefault();
+    keepOpen(dialog);
+  }, true);
+  document.addEventListener('close', function (event) {
+    var dialog = event.target;
+    if (!dialog.hasAttribute || !dialog.hasAttribute('data-show-once') || dialog.hasAttribute('data-copied')) return;
+    dialog.showModal();
+    keepOpen(dialog);
+  }, true);
 
   // A dialog the server asks to show (a secret shown once, a form sent back with errors).
   document.addEventListener('DOMContentLoaded', function () {

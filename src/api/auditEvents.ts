@@ -1,33 +1,42 @@
 // /api/audit_events (CONTRACT §4): who changed what, on what, when, under which request id.
 import type { Context } from 'koa';
-import { type AuditEventFilter, listAuditEvents } from '../domain/audit.js';
+import { listAuditEvents } from '../domain/audit.js';
+import { Invalid } from '../domain/errors.js';
+import { ownClientOnly } from '../domain/visibility.js';
+import { auditEventView } from '../schemas/catalog.js';
+import { listQuery } from '../schemas/common.js';
 import { callerOf } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { pageOf, pageParams } from './paging.js';
 import type { RouteSpec } from './route.js';
-import { auditEventView } from '../schemas/catalog.js';
-import { listQuery } from '../schemas/common.js';
 
 const filterValue = { type: 'string', minLength: 1, maxLength: 255, description: 'exact match' } as const;
+const instant = { type: 'string', format: 'date-time', description: 'RFC 3339, inclusive' } as const;
 
 export function auditEventRoutes({ manager }: ApiDeps): RouteSpec[] {
   return [
     {
       method: 'get', path: '/audit_events', tag: 'audit',
-      summary: 'The audit log, oldest first (a non-ADMIN caller sees only the changes it made itself)',
+      summary: 'The audit log, oldest first unless order=desc (a non-ADMIN caller sees only the changes it made itself)',
       scopes: ['audit:read'],
-      query: listQuery({ target_id: filterValue, actor_id: filterValue, action: filterValue }),
+      query: listQuery({
+        target_id: filterValue, actor_id: filterValue, action: filterValue, from: instant, to: instant,
+        order: { type: 'string', enum: ['asc', 'desc'], default: 'asc' },
+      }),
       status: 200, list: true, response: auditEventView,
       handler: async (ctx: Context) => {
         const { page, pageSize } = pageParams(ctx.state.query);
-        const { target_id, actor_id, action } = ctx.state.query as AuditEventFilter;
-        const caller = callerOf(ctx);
-        // Context rule for lists (CONTRACT §4): anyone but ADMIN is narrowed to its own doing.
-        if (caller.clientType !== 'ADMIN' && actor_id !== undefined && actor_id !== caller.clientId) {
-          return pageOf([], 0, page, pageSize);
+        const q = ctx.state.query as Record<string, string | undefined>;
+        const from = q.from === undefined ? undefined : new Date(q.from);
+        const to = q.to === undefined ? undefined : new Date(q.to);
+        if (from && to && from > to) {
+          throw new Invalid([{ entry: '$.to', entry_type: 'query_parameter', rules: [{ rule: 'range', description: 'must not be before from' }] }]);
         }
-        const filter = { target_id, action, actor_id: caller.clientType === 'ADMIN' ? actor_id : caller.clientId };
-        const { items, total } = await listAuditEvents(manager, filter, page, pageSize);
+        // Context rule for lists (CONTRACT §4): anyone but ADMIN is narrowed to its own doing.
+        const own = ownClientOnly(callerOf(ctx));
+        if (own !== undefined && q.actor_id !== undefined && q.actor_id !== own) return pageOf([], 0, page, pageSize);
+        const filter = { target_id: q.target_id, action: q.action, actor_id: own ?? q.actor_id, from, to };
+        const { items, total } = await listAuditEvents(manager, filter, page, pageSize, q.order === 'desc' ? 'desc' : 'asc');
         return pageOf(items, total, page, pageSize);
       },
     },

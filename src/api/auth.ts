@@ -1,46 +1,53 @@
 // Bearer, scope and context checks of the management API (CONTRACT §4), in that order.
 import type { Context, Next } from 'koa';
-import type Provider from 'oidc-provider';
 import type { Pool } from 'pg';
-import type { ClientType } from '../../entities/index.js';
 import type { Actor } from '../domain/audit.js';
-import { UUID } from '../domain/clients.js';
-import { findActiveClient } from '../domain/connectionLookup.js';
-import { Forbidden } from '../domain/errors.js';
-import { liveScope } from '../domain/permissions.js';
+import { canonicalClientId } from '../domain/clients.js';
+import { liveScope } from '../domain/scopePolicy.js';
+import { type CallerClient, assertAdmin, assertMayAddress, assertPrintService } from '../domain/visibility.js';
+import { findBearerToken } from '../oidc/tokenStore.js';
+import { checkDpopProof } from './dpop.js';
 import { InvalidScopes, Unauthorized } from './errors.js';
 
-export interface Caller {
-  clientId: string;
-  clientType: ClientType;
-  /** The token's scopes narrowed to the client's permissions as they are now (CONTRACT §3). */
+export interface Caller extends CallerClient {
+  /** The token's scopes narrowed to the client's permissions and the user's membership as they are now (CONTRACT §3, §8). */
   scopes: Set<string>;
   accountId: string | undefined;
   actor: Actor;
 }
 
-const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i;
+const AUTHORIZATION = /^(Bearer|DPoP) ([A-Za-z0-9\-._~+/]{1,512}=*)$/i;
 
-/** Looks the opaque token up through oidc-provider's own models, then applies live permissions. */
-export function bearer(provider: Provider, pool: Pool) {
+/** The opaque token (either access token model) in one indexed query with its client and membership. */
+export function bearer(pool: Pool, issuer: string) {
   return async (ctx: Context, next: Next) => {
-    const match = BEARER.exec(ctx.get('authorization'));
+    const match = AUTHORIZATION.exec(ctx.get('authorization'));
     if (!match) throw new Unauthorized();
-    const value = match[1];
-    // Machines call the API with client_credentials tokens: look that model up first, a user's token second.
-    const token = (await provider.ClientCredentials.find(value)) ?? (await provider.AccessToken.find(value));
-    if (!token || token.isExpired) throw new Unauthorized();
-    const client = await findActiveClient(pool, token.clientId!);
-    if (!client) throw new Unauthorized();
-    const accountId = (token as { accountId?: string }).accountId;
+    const scheme = match[1].toLowerCase();
+    const value = match[2];
+    const token = await findBearerToken(pool, value);
+    if (!token) throw new Unauthorized();
+    const jkt = token.payload.jkt;
+    if (typeof jkt === 'string') {
+      // A DPoP-bound token is never a plain bearer token (RFC 9449 §7.1).
+      const proof = ctx.get('dpop');
+      if (scheme !== 'dpop' || !proof || !(await checkDpopProof(pool, {
+        proof, method: ctx.method, url: `${issuer}${ctx.path}`, accessToken: value, jkt,
+      }))) throw new Unauthorized('dpop');
+    } else if (scheme !== 'bearer') {
+      throw new Unauthorized('dpop');
+    }
+    const accountId = typeof token.payload.accountId === 'string' ? token.payload.accountId : undefined;
+    const scope = liveScope(token.payload.scope, {
+      clientPermissions: token.permissions ?? [], membership: accountId ? token.membership : undefined,
+    });
+    const requestId = ctx.state.requestId ?? null;
     const caller: Caller = {
-      clientId: client.client_id,
-      clientType: client.client_type,
-      scopes: new Set(liveScope(token.scope ?? '', client.permissions).split(' ').filter(Boolean)),
+      clientId: token.client_id,
+      clientType: token.client_type!,
+      scopes: new Set(scope.split(' ').filter(Boolean)),
       accountId,
-      actor: accountId
-        ? { type: 'user', id: accountId, requestId: ctx.state.requestId ?? null }
-        : { type: 'client', id: client.client_id, requestId: ctx.state.requestId ?? null },
+      actor: accountId ? { type: 'user', id: accountId, requestId } : { type: 'client', id: token.client_id, requestId },
     };
     ctx.state.caller = caller;
     await next();
@@ -60,22 +67,13 @@ export function requireScope(scopes: readonly string[]) {
   };
 }
 
-/** ADMIN may address every client; any other type only its own id (CONTRACT §4 "Context"). */
-export function assertMayAddress(caller: Caller, clientId: string): void {
-  if (caller.clientType !== 'ADMIN' && caller.clientId !== clientId) throw new Forbidden('forbidden');
-}
-
-/** Client ids are stored lower case when they are UUIDs (src/domain/clients.ts), so compare them that way. */
-export function canonicalClientId(id: string): string {
-  return UUID.test(id) ? id.toLowerCase() : id;
-}
-
 /** The path's client id as validated (ctx.state.params) or as routed, canonical. */
 export function addressedClientId(ctx: Context, param = 'id'): string {
   const params = (ctx.state.params ?? (ctx as unknown as { params: Record<string, string> }).params) as Record<string, string>;
   return canonicalClientId(params[param]);
 }
 
+/** CONTRACT §4 "Context": a non-ADMIN caller may address only its own client. */
 export function ownClient(param: string) {
   return async (ctx: Context, next: Next) => {
     assertMayAddress(callerOf(ctx), addressedClientId(ctx, param));
@@ -83,9 +81,11 @@ export function ownClient(param: string) {
   };
 }
 
-export function adminOnly() {
+/** Doors reserved to one client type (src/domain/visibility.ts). */
+export function onlyFor(type: 'ADMIN' | 'PRINT_SERVICE') {
+  const check = type === 'ADMIN' ? assertAdmin : assertPrintService;
   return async (ctx: Context, next: Next) => {
-    if (callerOf(ctx).clientType !== 'ADMIN') throw new Forbidden('forbidden');
+    check(callerOf(ctx));
     await next();
   };
 }

@@ -2,10 +2,11 @@
 import type { Context } from 'koa';
 import { CLIENT_TYPES } from '../../entities/index.js';
 import { type ClientFilter, getClient, listClients, updateClient } from '../domain/clients.js';
-import { addressedClientId, adminOnly, callerOf } from './auth.js';
+import { addressedClientId, callerOf } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { pageOf, pageParams } from './paging.js';
 import type { RouteSpec } from './route.js';
+import { ownClientOnly } from '../domain/visibility.js';
 import { clientPatchBody, clientView } from '../schemas/clients.js';
 import { clientIdParam, listQuery, pathParams } from '../schemas/common.js';
 
@@ -25,9 +26,7 @@ export function clientRoutes({ manager }: ApiDeps): RouteSpec[] {
       handler: async (ctx: Context) => {
         const { page, pageSize } = pageParams(ctx.state.query);
         const { name, client_type, is_blocked } = ctx.state.query as ClientFilter;
-        const caller = callerOf(ctx);
-        const filter: ClientFilter = { name, client_type, is_blocked };
-        if (caller.clientType !== 'ADMIN') filter.id = caller.clientId;
+        const filter: ClientFilter = { name, client_type, is_blocked, id: ownClientOnly(callerOf(ctx)) };
         const { items, total } = await listClients(manager, filter, page, pageSize);
         return pageOf(items, total, page, pageSize);
       },
@@ -41,7 +40,7 @@ export function clientRoutes({ manager }: ApiDeps): RouteSpec[] {
     {
       method: 'patch', path: '/clients/:id', tag: 'clients',
       summary: 'Rename, block or unblock a client (ADMIN only); blocking revokes every token of the client',
-      scopes: ['client:write'], params: clientPath, guards: [adminOnly()], forbidden: true, body: clientPatchBody,
+      scopes: ['client:write'], params: clientPath, only: 'ADMIN', body: clientPatchBody,
       status: 200, response: clientView, errors: [404],
       handler: (ctx: Context) => updateClient(manager, callerOf(ctx).actor, addressedClientId(ctx), ctx.state.body),
     },

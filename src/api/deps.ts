@@ -1,5 +1,4 @@
 // What every route module of the API is built from (a leaf, so route modules never import the router's index).
-import type Provider from 'oidc-provider';
 import type { Pool } from 'pg';
 import type { EntityManager } from 'typeorm';
 import type { Secrets } from '../domain/secrets.js';
@@ -8,5 +7,6 @@ export interface ApiDeps {
   manager: EntityManager;
   pool: Pool;
   secrets: Secrets;
-  provider: Provider;
+  /** ISSUER: every absolute URL, and the `htu` a DPoP proof must name, derive from it (CONTRACT §1, §3). */
+  issuer: string;
 }

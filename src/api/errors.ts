@@ -1,8 +1,15 @@
 // One middleware renders every error of /api and /internal as the contract's JSON (CONTRACT §4).
 import type { Context, Next } from 'koa';
 import { Conflict, Forbidden, Invalid, NotFound } from '../domain/errors.js';
+import { type DatabaseOutage, RETRY_AFTER_SECONDS } from '../http/outage.js';
+import { DPOP_ALGORITHMS } from './dpop.js';
 
-export class Unauthorized extends Error {}
+export class Unauthorized extends Error {
+  /** `dpop`: the token is DPoP-bound (or the DPoP scheme was used) and the proof was missing or wrong (RFC 9449 §7.1). */
+  constructor(readonly scheme: 'bearer' | 'dpop' = 'bearer') {
+    super('Access denied');
+  }
+}
 export class InvalidScopes extends Error {}
 export class Malformed extends Error {}
 
@@ -26,18 +33,34 @@ export function errorBody(err: unknown): { status: number; body: unknown } | nul
   return null;
 }
 
-export async function renderApiErrors(ctx: Context, next: Next): Promise<void> {
-  try {
-    await next();
-    if (ctx.status === 404 && ctx.body === undefined) {
-      ctx.status = 404;
-      ctx.body = { error: { type: 'not_found' } };
+/**
+ * Renders every error of /api and /internal as the contract's JSON (CONTRACT §4); a database that does not answer
+ * is 503 service_unavailable with Retry-After (CONTRACT §1), logged once by the outage monitor.
+ */
+export function apiErrors(outage: DatabaseOutage | undefined) {
+  return async function renderApiErrors(ctx: Context, next: Next): Promise<void> {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        ctx.status = 404;
+        ctx.body = { error: { type: 'not_found' } };
+      }
+    } catch (err) {
+      const rendered = errorBody(err);
+      if (!rendered) {
+        if (!outage?.report(err)) throw err;
+        ctx.status = 503;
+        ctx.set('retry-after', String(RETRY_AFTER_SECONDS));
+        ctx.body = { error: { type: 'service_unavailable', message: 'The database is not answering; try again shortly.' } };
+        return;
+      }
+      ctx.status = rendered.status;
+      ctx.body = rendered.body;
+      if (err instanceof Unauthorized) {
+        ctx.set('www-authenticate', err.scheme === 'dpop'
+          ? `DPoP realm="gatehouse", error="invalid_token", algs="${DPOP_ALGORITHMS.join(' ')}"`
+          : 'Bearer realm="gatehouse"');
+      }
     }
-  } catch (err) {
-    const rendered = errorBody(err);
-    if (!rendered) throw err;
-    ctx.status = rendered.status;
-    ctx.body = rendered.body;
-    if (rendered.status === 401) ctx.set('www-authenticate', 'Bearer realm="gatehouse"');
-  }
+  };
 }

@@ -27,6 +27,6 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
 
 export function apiRouter(deps: ApiDeps): Router {
   const router = new Router({ prefix: '/api' });
-  mountRoutes(router, apiRoutes(deps), deps.provider, deps.pool);
+  mountRoutes(router, apiRoutes(deps), { pool: deps.pool, issuer: deps.issuer });
   return router;
 }

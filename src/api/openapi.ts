@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Context } from 'koa';
 import { INVALID_ENTRY_TYPES } from '../schemas/validate.js';
-import type { RouteSpec } from './route.js';
+import { NO_QUERY, type RouteSpec } from './route.js';
 
 const require = createRequire(import.meta.url);
 const SWAGGER_UI_DIR = path.dirname(require.resolve('swagger-ui-dist/package.json'));
@@ -124,9 +124,9 @@ function parameters(schema: unknown, where: 'path' | 'query') {
 function errorStatuses(spec: RouteSpec): number[] {
   const statuses = new Set<number>(spec.errors ?? []);
   if (spec.auth !== 'public') statuses.add(401);
-  if (spec.scopes.length || spec.ownClientParam || spec.forbidden) statuses.add(403);
+  if (spec.scopes.length || spec.ownClientParam || spec.only) statuses.add(403);
   if (spec.params) statuses.add(404);
-  if (spec.params || spec.query || spec.body) statuses.add(422);
+  statuses.add(422); // every route checks its query (CONTRACT §4: an unknown parameter is a problem)
   if (spec.body) for (const s of [400, 413, 415]) statuses.add(s);
   return [...statuses].sort();
 }
@@ -149,7 +149,8 @@ function operation(spec: RouteSpec) {
   }
   const scopeNote = spec.auth === 'public' ? 'No token needed.'
     : spec.scopes.length ? `Needs any one of the scopes: ${spec.scopes.join(', ')}.` : 'Any valid access token.';
-  const contextNote = spec.ownClientParam ? ' A non-ADMIN caller may address only its own client id.' : '';
+  const contextNote = (spec.ownClientParam ? ' A non-ADMIN caller may address only its own client id.' : '')
+    + (spec.only ? ` Only a ${spec.only} client may call it.` : '');
   return {
     summary: spec.summary,
     description: scopeNote + contextNote,
@@ -158,7 +159,7 @@ function operation(spec: RouteSpec) {
     // Alternatives in a security list are OR (OpenAPI 3.1 §4.8.30): any one of the route's scopes will do.
     security: spec.auth === 'public' ? [] : spec.scopes.length ? spec.scopes.map((s) => ({ bearer: [s] })) : [{ bearer: [] }],
     'x-scopes': [...spec.scopes],
-    parameters: [...parameters(spec.params, 'path'), ...parameters(spec.query, 'query')],
+    parameters: [...parameters(spec.params, 'path'), ...parameters(spec.query ?? NO_QUERY, 'query')],
     ...(spec.body ? { requestBody: { required: !!(spec.body as { required?: string[] }).required?.length, content: { 'application/json': { schema: spec.body } } } } : {}),
     responses,
   };

@@ -1,7 +1,6 @@
 // The printers of print services (CONTRACT §4): the admin's Printers tab under /api/services/{client_id},
 // and the print service's own report at PUT /api/print_service/printers.
-import type { Context, Next } from 'koa';
-import { Forbidden } from '../domain/errors.js';
+import type { Context } from 'koa';
 import {
   assignPrinter, listAvailablePrinters, listServicePrinters, removeServicePrinter, reportPrinters, updateServicePrinter,
 } from '../domain/printers.js';
@@ -14,12 +13,6 @@ import {
   newPrinterBody, printerPatchBody, printerPath, reportBody, servicePrinterView, systemPrinterView,
 } from '../schemas/printers.js';
 import { servicePath } from '../schemas/services.js';
-
-/** Only a print service reports printers, and only its own (CONTRACT §4: another type's token → 403). */
-async function printServiceOnly(ctx: Context, next: Next): Promise<void> {
-  if (callerOf(ctx).clientType !== 'PRINT_SERVICE') throw new Forbidden('forbidden');
-  await next();
-}
 
 /** One page of a short list that the domain returns whole (a service has tens of printers, not thousands). */
 function pageOfAll<T>(ctx: Context, all: T[]) {
@@ -68,7 +61,7 @@ export function printerRoutes({ manager }: ApiDeps): RouteSpec[] {
     {
       method: 'put', path: '/print_service/printers', tag: 'printers',
       summary: "A print service's own token reports every printer it sees now; printers it no longer lists become unknown",
-      scopes: ['printer:report'], guards: [printServiceOnly], forbidden: true, body: reportBody,
+      scopes: ['printer:report'], only: 'PRINT_SERVICE', body: reportBody,
       status: 200, response: systemPrinterView,
       handler: (ctx: Context) => {
         const caller = callerOf(ctx);

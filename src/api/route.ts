@@ -4,9 +4,8 @@
 import Router from '@koa/router';
 import AjvModule, { type Schema } from 'ajv';
 import type { Context, Middleware } from 'koa';
-import type Provider from 'oidc-provider';
 import type { Pool } from 'pg';
-import { bearer, ownClient, requireScope } from './auth.js';
+import { bearer, onlyFor, ownClient, requireScope } from './auth.js';
 import { validateBody, validateParams, validateQuery } from './validation.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -24,11 +23,10 @@ export interface RouteSpec {
   auth?: 'bearer' | 'public';
   /** Path parameter naming the client that a non-ADMIN caller must be (CONTRACT §4 "Context"). */
   ownClientParam?: string;
-  /** Extra checks after authentication and before the body is read (e.g. ADMIN only). */
-  guards?: Middleware[];
-  /** Says that a guard may answer 403 forbidden, for the OpenAPI document (ownClientParam implies it). */
-  forbidden?: boolean;
+  /** A door reserved to one client type, whatever scopes another holds (src/domain/visibility.ts): else 403 forbidden. */
+  only?: 'ADMIN' | 'PRINT_SERVICE';
   params?: Schema;
+  /** Its query parameters; without one the route takes none, and any parameter is a 422 problem (CONTRACT §4). */
   query?: Schema;
   body?: Schema;
   /** Status of success; 204 sends no body. */
@@ -61,15 +59,18 @@ export function responseShaper(schema: Schema | undefined): (data: unknown) => u
   };
 }
 
-export function mountRoutes(router: Router, specs: RouteSpec[], provider: Provider, pool: Pool): void {
-  const authenticate = bearer(provider, pool);
+/** The query schema of a route that takes no query parameters. */
+export const NO_QUERY = { type: 'object', additionalProperties: false, properties: {} } as const;
+
+export function mountRoutes(router: Router, specs: RouteSpec[], { pool, issuer }: { pool: Pool; issuer: string }): void {
+  const authenticate = bearer(pool, issuer);
   for (const spec of specs) {
     const shape = responseShaper(spec.response);
     const chain: Middleware[] = spec.auth === 'public' ? [] : [authenticate, requireScope(spec.scopes)];
     if (spec.params) chain.push(validateParams(spec.params));
-    if (spec.query) chain.push(validateQuery(spec.query));
+    chain.push(validateQuery(spec.query ?? NO_QUERY));
     if (spec.ownClientParam) chain.push(ownClient(spec.ownClientParam));
-    chain.push(...(spec.guards ?? []));
+    if (spec.only) chain.push(onlyFor(spec.only));
     if (spec.body) chain.push(validateBody(spec.body));
     chain.push(async (ctx) => {
       const result = await spec.handler(ctx);

@@ -5,7 +5,8 @@ import { Invalid } from '../domain/errors.js';
 import {
   type ServiceFilter, createService, deleteService, getService, listServices, regenerateServiceSecret, updateService,
 } from '../domain/services.js';
-import { addressedClientId, adminOnly, callerOf } from './auth.js';
+import { addressedClientId, callerOf } from './auth.js';
+import { ownClientOnly } from '../domain/visibility.js';
 import type { ApiDeps } from './deps.js';
 import { pageOf, pageParams } from './paging.js';
 import type { RouteSpec } from './route.js';
@@ -25,9 +26,7 @@ export function serviceRoutes({ manager, secrets }: ApiDeps): RouteSpec[] {
       handler: async (ctx: Context) => {
         const { page, pageSize } = pageParams(ctx.state.query);
         const { name, service_type } = ctx.state.query as ServiceFilter;
-        const caller = callerOf(ctx);
-        const filter: ServiceFilter = { name, service_type };
-        if (caller.clientType !== 'ADMIN') filter.client_id = caller.clientId;
+        const filter: ServiceFilter = { name, service_type, client_id: ownClientOnly(callerOf(ctx)) };
         const { items, total } = await listServices(manager, filter, page, pageSize);
         return pageOf(items, total, page, pageSize);
       },
@@ -35,7 +34,7 @@ export function serviceRoutes({ manager, secrets }: ApiDeps): RouteSpec[] {
     {
       method: 'post', path: '/services', tag: 'services',
       summary: 'Create a service (ADMIN only); the response shows its client_secret this once',
-      scopes: ['service:write'], guards: [adminOnly()], forbidden: true, body: newServiceBody,
+      scopes: ['service:write'], only: 'ADMIN', body: newServiceBody,
       status: 201, response: serviceWithSecretView, errors: [409],
       handler: async (ctx: Context) => {
         const { service, client_secret } = await createService(manager, secrets, callerOf(ctx).actor, ctx.state.body);
@@ -51,7 +50,7 @@ export function serviceRoutes({ manager, secrets }: ApiDeps): RouteSpec[] {
     {
       method: 'patch', path: '/services/:client_id', tag: 'services',
       summary: 'Rename a service or replace its permissions (ADMIN only); removed permissions leave issued tokens at once',
-      scopes: ['service:write'], params: servicePath, guards: [adminOnly()], forbidden: true, body: servicePatchBody,
+      scopes: ['service:write'], params: servicePath, only: 'ADMIN', body: servicePatchBody,
       status: 200, response: serviceView, errors: [404],
       handler: (ctx: Context) => {
         const { service_type, ...changes } = ctx.state.body as Record<string, unknown>;
@@ -65,7 +64,7 @@ export function serviceRoutes({ manager, secrets }: ApiDeps): RouteSpec[] {
     {
       method: 'delete', path: '/services/:client_id', tag: 'services',
       summary: 'Delete a service (ADMIN only): revokes its tokens, removes its connections and printers',
-      scopes: ['service:write'], params: servicePath, guards: [adminOnly()], forbidden: true,
+      scopes: ['service:write'], params: servicePath, only: 'ADMIN',
       status: 204, errors: [404],
       handler: (ctx: Context) => deleteService(manager, callerOf(ctx).actor, addressedClientId(ctx, 'client_id')),
     },

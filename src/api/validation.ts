@@ -4,21 +4,35 @@ import type { Schema } from 'ajv';
 import parse from 'co-body';
 import type { Context, Next } from 'koa';
 import { Invalid } from '../domain/errors.js';
+import { MalformedJson, parseJson } from '../http/inputGate.js';
 import { compileBody, compileStrings, toEntries } from '../schemas/validate.js';
 import { Malformed } from './errors.js';
 
 export const BODY_LIMIT = '64kb';
 
-/** Reads a JSON body: 415 for another media type, 413 over 64 KiB, 400 request_malformed when unparseable. */
-export async function readJson(ctx: Context): Promise<unknown> {
+/**
+ * Reads a JSON body through the input gate (src/http/inputGate.ts): 415 for another media type, 413 over the
+ * limit, 400 request_malformed when unparseable, too deep or holding hostile text.
+ */
+export async function readJson(ctx: Context, limit = BODY_LIMIT): Promise<unknown> {
   if (!ctx.request.length && !ctx.get('transfer-encoding')) return {};
   if (!ctx.is('application/json', '+json')) ctx.throw(415, 'expected Content-Type: application/json');
+  let text: string;
   try {
-    return await parse.json(ctx, { limit: BODY_LIMIT, strict: true });
+    text = await parse.text(ctx, { limit, encoding: 'utf8' });
   } catch (err) {
     const status = (err as { status?: number }).status;
     if (status === 413 || status === 415) throw err;
-    throw new Malformed('the body is not valid JSON');
+    throw new Malformed('the body could not be read');
+  }
+  try {
+    const value = parseJson(text);
+    // As co-body's strict mode: a JSON body is an object or an array, never a bare value.
+    if (typeof value !== 'object' || value === null) throw new Malformed('the body must be a JSON object');
+    return value;
+  } catch (err) {
+    if (err instanceof MalformedJson) throw new Malformed(err.message);
+    throw err;
   }
 }
 

@@ -1,17 +1,19 @@
 // Clients → the list with search and paging, a client's connections, block and unblock; a connection's redirect
-// URI, secret refresh and deletion (CONTRACT §7). The same domain functions as /api/clients (CONTRACT §4).
+// URI, secret refresh and deletion (CONTRACT §7). The same domain functions and schemas as /api/clients (CONTRACT §4).
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { EntityManager } from 'typeorm';
 import { CLIENT_TYPES, type ClientType } from '../../entities/index.js';
-import { clientPatchBody } from '../schemas/clients.js';
-import { redirectUri } from '../schemas/common.js';
 import { getClient, listClients, updateClient } from '../domain/clients.js';
 import { deleteConnection, getConnection, listConnections, refreshSecret, updateRedirectUri } from '../domain/connections.js';
+import type { ConsoleRegistration } from '../domain/consoleClient.js';
+import { Invalid } from '../domain/errors.js';
 import type { Secrets } from '../domain/secrets.js';
-import {
-  type FieldErrors, actorOf, attempt, formOf, may, seeOther, need, page, pageParam, pager, param, text, uuidParam, validator,
-} from './web.js';
+import { clientPatchBody } from '../schemas/clients.js';
+import { redirectUri } from '../schemas/common.js';
+import { clientParam, postForm, text, uuidParam, validator } from './forms.js';
+import { page, pageParam, pager } from './render.js';
+import { actorOf, may, need } from './session.js';
 
 // No `format` here: updateRedirectUri checks the CONTRACT §4 rules itself and says which one failed.
 const checkRedirect = validator({
@@ -21,7 +23,9 @@ const checkBlock = validator({
   type: 'object', properties: { block_reason: clientPatchBody.properties.block_reason },
 }, { block_reason: `Keep the reason to at most ${clientPatchBody.properties.block_reason.maxLength} characters.` });
 
-export function clientPages(manager: EntityManager, secrets: Secrets, consoleClientId: () => Promise<string | undefined>): Router {
+const clientUrl = (id: string) => `/console/clients/${encodeURIComponent(id)}`;
+
+export function clientPages(manager: EntityManager, secrets: Secrets, registration: () => Promise<ConsoleRegistration | null>): Router {
   const router = new Router();
 
   router.get('/clients', need('client:read'), async (ctx) => {
@@ -42,8 +46,8 @@ export function clientPages(manager: EntityManager, secrets: Secrets, consoleCli
   });
 
   const showClient = async (ctx: Context, extra: Record<string, unknown> = {}, status = 200) => {
-    const client = await getClient(manager, param(ctx, 'id'));
-    const consumer = text(ctx.query.consumer_id);
+    const client = await getClient(manager, clientParam(ctx));
+    const consumer = text(ctx.query.consumer_id).slice(0, 128);
     const paged = pageParam(ctx);
     const connections = may(ctx, 'connection:read')
       ? await listConnections(manager, client.id, consumer ? { consumer_id: consumer } : {}, paged.page, paged.pageSize)
@@ -51,66 +55,86 @@ export function clientPages(manager: EntityManager, secrets: Secrets, consoleCli
     page(ctx, 'client.njk', {
       title: client.name, section: 'clients', client, connections: connections?.items, filter: { consumer_id: consumer },
       paging: connections ? pager(ctx, paged, connections.total) : null,
-      isConsoleClient: client.id === (await consoleClientId()), errors: {}, ...extra,
+      isConsoleClient: client.id === (await registration())?.clientId, errors: {}, ...extra,
     }, status);
   };
 
   router.get('/clients/:id', need('client:read'), (ctx) => showClient(ctx));
 
-  router.post('/clients/:id/block', need('client:write'), async (ctx) => {
-    const id = param(ctx, 'id');
-    const form = { block_reason: text(formOf(ctx).block_reason) };
-    let errors: FieldErrors | null = checkBlock(form);
-    // Blocking the console's own client would lock every administrator out; do that from the API if meant.
-    if (!errors && id === (await consoleClientId())) errors = { block_reason: ['the admin console\'s own client cannot be blocked from the console'] };
-    if (!errors) {
-      const result = await attempt(() => updateClient(manager, actorOf(ctx), id, { is_blocked: true, block_reason: form.block_reason || null }), 'block_reason');
-      if ('ok' in result) return seeOther(ctx, `/console/clients/${encodeURIComponent(id)}`);
-      errors = result.errors;
-    }
-    return showClient(ctx, { errors, openDialog: 'block-dialog', form }, 422);
+  postForm(router, {
+    path: '/clients/:id/block', scopes: ['client:write'],
+    read: (form) => ({ block_reason: text(form.block_reason) }),
+    check: checkBlock,
+    run: async (ctx, form) => {
+      // Blocking the console's own client would lock every administrator out; do that from the API if meant.
+      if (clientParam(ctx) === (await registration())?.clientId) {
+        throw Invalid.property('block_reason', 'console', 'the admin console\'s own client cannot be blocked from the console');
+      }
+      return updateClient(manager, actorOf(ctx), clientParam(ctx), { is_blocked: true, block_reason: form.block_reason || null });
+    },
+    conflictField: 'block_reason',
+    done: (_ctx, client) => ({ to: clientUrl(client.id), flash: { notice: `${client.name} is blocked: its secrets fail and its tokens were revoked.` } }),
+    retry: (ctx, form, errors, status) => showClient(ctx, { errors, openDialog: 'block-dialog', form }, status),
   });
 
-  router.post('/clients/:id/unblock', need('client:write'), async (ctx) => {
-    const id = param(ctx, 'id');
-    await updateClient(manager, actorOf(ctx), id, { is_blocked: false });
-    seeOther(ctx, `/console/clients/${encodeURIComponent(id)}`);
+  postForm(router, {
+    path: '/clients/:id/unblock', scopes: ['client:write'],
+    read: () => ({}),
+    run: (ctx) => updateClient(manager, actorOf(ctx), clientParam(ctx), { is_blocked: false }),
+    done: (_ctx, client) => ({ to: clientUrl(client.id), flash: { notice: `${client.name} is unblocked.` } }),
+    retry: (ctx, _input, errors, status) => showClient(ctx, { errors }, status),
   });
 
   const showConnection = async (ctx: Context, extra: Record<string, unknown> = {}, status = 200) => {
-    const client = await getClient(manager, param(ctx, 'id'));
+    const client = await getClient(manager, clientParam(ctx));
     const connection = await getConnection(manager, client.id, uuidParam(ctx, 'cid'));
     const consumer = connection.consumer_id === client.id ? client : await getClient(manager, connection.consumer_id);
     page(ctx, 'connection.njk', {
       title: `Connection of ${client.name}`, section: 'clients', client, connection, consumer, errors: {},
+      isConsoleConnection: connection.id === (await registration())?.connectionId,
       form: { redirect_uri: connection.redirect_uri ?? '' }, ...extra,
     }, status);
   };
+  const connectionUrl = (ctx: Context) => `${clientUrl(clientParam(ctx))}/connections/${uuidParam(ctx, 'cid')}`;
 
   router.get('/clients/:id/connections/:cid', need('connection:read'), (ctx) => showConnection(ctx));
 
-  router.post('/clients/:id/connections/:cid', need('connection:write'), async (ctx) => {
-    const form = { redirect_uri: text(formOf(ctx).redirect_uri) };
-    let errors = checkRedirect(form);
-    if (!errors) {
-      const result = await attempt(
-        () => updateRedirectUri(manager, actorOf(ctx), param(ctx, 'id'), uuidParam(ctx, 'cid'), form.redirect_uri), 'redirect_uri',
-      );
-      if ('ok' in result) return showConnection(ctx, { notice: 'The redirect URI was saved.' });
-      errors = result.errors;
-    }
-    return showConnection(ctx, { errors, form }, 422);
+  postForm(router, {
+    path: '/clients/:id/connections/:cid', scopes: ['connection:write'],
+    read: (form) => ({ redirect_uri: text(form.redirect_uri) }),
+    check: checkRedirect,
+    run: (ctx, form) => updateRedirectUri(manager, actorOf(ctx), clientParam(ctx), uuidParam(ctx, 'cid'), form.redirect_uri),
+    conflictField: 'redirect_uri',
+    done: (ctx, connection) => ({ to: connectionUrl(ctx), flash: { notice: `The redirect URI is now ${connection.redirect_uri}.` } }),
+    retry: (ctx, form, errors, status) => showConnection(ctx, { errors, form }, status),
   });
 
-  router.post('/clients/:id/connections/:cid/refresh_secret', need('connection:refresh_secret', 'connection:delete'), async (ctx) => {
-    const { secret } = await refreshSecret(manager, secrets, actorOf(ctx), param(ctx, 'id'), uuidParam(ctx, 'cid'));
-    return showConnection(ctx, { newSecret: secret });
+  postForm(router, {
+    path: '/clients/:id/connections/:cid/refresh_secret', scopes: ['connection:refresh_secret', 'connection:delete'],
+    read: () => ({}),
+    run: (ctx) => refreshSecret(manager, secrets, actorOf(ctx), clientParam(ctx), uuidParam(ctx, 'cid')),
+    done: (ctx, { connection, secret }) => ({
+      to: connectionUrl(ctx),
+      flash: {
+        notice: 'The connection has a new secret; the previous one and its tokens no longer work.',
+        reveal: { kind: 'secret', heading: 'New secret', intro: 'The previous secret no longer works. Update the consumer\'s configuration now.', clientId: connection.client_id, secret },
+      },
+    }),
+    retry: (ctx, _input, errors, status) => showConnection(ctx, { errors }, status),
   });
 
-  router.post('/clients/:id/connections/:cid/delete', need('connection:delete'), async (ctx) => {
-    const id = param(ctx, 'id');
-    await deleteConnection(manager, actorOf(ctx), id, uuidParam(ctx, 'cid'));
-    seeOther(ctx, `/console/clients/${encodeURIComponent(id)}?deleted=1`);
+  postForm(router, {
+    path: '/clients/:id/connections/:cid/delete', scopes: ['connection:delete'],
+    read: () => ({}),
+    run: async (ctx) => {
+      const connection = await getConnection(manager, clientParam(ctx), uuidParam(ctx, 'cid'));
+      await deleteConnection(manager, actorOf(ctx), connection.client_id, connection.id);
+      return connection;
+    },
+    done: (_ctx, connection) => ({
+      to: clientUrl(connection.client_id), flash: { notice: `The connection of ${connection.consumer_id} was deleted; its secret and tokens no longer work.` },
+    }),
+    retry: (ctx, _input, errors, status) => showConnection(ctx, { errors }, status),
   });
 
   return router;

@@ -1,20 +1,20 @@
 // Configuration → Services (CONTRACT §7; seed: the pharmacy portal's Service Configuration page): the list,
-// "Add service" with the secret shown once, a service's Details tab with the permissions editor and
-// "Regenerate secret". The same domain functions as /api/services (CONTRACT §4).
+// "Add service" with the secret shown once, a service's Details tab with the permissions editor, "Regenerate
+// secret" and deletion. The same domain functions and schemas as /api/services (CONTRACT §4).
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { EntityManager } from 'typeorm';
 import { SERVICE_TYPES } from '../../entities/index.js';
-import { displayName, permissionList } from '../schemas/common.js';
-import { SERVICE_ID } from '../domain/clients.js';
 import { listPermissions } from '../domain/permissions.js';
 import type { Secrets } from '../domain/secrets.js';
 import {
-  createService, deleteService, getService, listServices, regenerateServiceSecret, updateService,
+  type ServiceType, createService, deleteService, getService, listServices, regenerateServiceSecret, updateService,
 } from '../domain/services.js';
-import {
-  actorOf, attempt, formOf, list, need, page, pageParam, pager, param, seeOther, text, validator,
-} from './web.js';
+import { displayName, permissionList } from '../schemas/common.js';
+import { serviceId, serviceType } from '../schemas/services.js';
+import type { EntityManager } from 'typeorm';
+import { type FieldErrors, clientParam, list, postForm, text, validator } from './forms.js';
+import { page, pageParam, pager } from './render.js';
+import { actorOf, need } from './session.js';
 
 export const FRIENDLY_NAME_NEEDED = 'Enter a friendly name of 1 to 255 characters that is not only spaces.';
 
@@ -23,12 +23,7 @@ export const SERVICE_TYPE_LABELS: Record<string, string> = { PRINT_SERVICE: 'Pri
 const checkNewService = validator({
   type: 'object',
   required: ['client_id', 'name', 'service_type'],
-  properties: {
-    client_id: { type: 'string', pattern: SERVICE_ID.source },
-    name: displayName,
-    service_type: { type: 'string', enum: [...SERVICE_TYPES] },
-    permissions: permissionList,
-  },
+  properties: { client_id: serviceId, name: displayName, service_type: serviceType, permissions: permissionList },
 }, {
   client_id: 'Enter a System ID of 3 to 64 characters: lower-case letters, digits, _ or -, starting with a letter or digit.',
   name: FRIENDLY_NAME_NEEDED,
@@ -37,6 +32,8 @@ const checkNewService = validator({
 const checkChanges = validator({
   type: 'object', required: ['name'], properties: { name: displayName, permissions: permissionList },
 }, { name: FRIENDLY_NAME_NEEDED });
+
+const serviceUrl = (id: string) => `/console/services/${encodeURIComponent(id)}`;
 
 export function servicePages(manager: EntityManager, secrets: Secrets): Router {
   const router = new Router();
@@ -54,59 +51,72 @@ export function servicePages(manager: EntityManager, secrets: Secrets): Router {
     });
   });
 
-  const newForm = async (ctx: Context, form: Record<string, unknown>, errors = {}, status = 200) => page(ctx, 'service-new.njk', {
+  const newForm = async (ctx: Context, form: object, errors: FieldErrors = {}, status = 200) => page(ctx, 'service-new.njk', {
     title: 'Add service', section: 'services', types: SERVICE_TYPE_LABELS, permissions: await catalog(), form, errors,
   }, status);
 
   router.get('/services/new', need('service:write'), (ctx) => newForm(ctx, { service_type: 'PRINT_SERVICE', permissions: [] }));
 
-  router.post('/services', need('service:write'), async (ctx) => {
-    const body = formOf(ctx);
-    const form = {
-      client_id: text(body.client_id), name: text(body.name), service_type: text(body.service_type), permissions: list(body.permissions),
-    };
-    let errors = checkNewService(form);
-    if (!errors) {
-      const result = await attempt(() => createService(manager, secrets, actorOf(ctx), {
-        ...form, service_type: form.service_type as (typeof SERVICE_TYPES)[number],
-      }), 'client_id');
-      // Shown this once, in the answer to the POST itself: the secret is never stored or put in a URL.
-      if ('ok' in result) return details(ctx, result.ok.service.client_id, { created: result.ok.client_secret }, 201);
-      errors = result.errors;
-    }
-    return newForm(ctx, form, errors, 422);
+  postForm(router, {
+    path: '/services', scopes: ['service:write'],
+    read: (form) => ({ client_id: text(form.client_id), name: text(form.name), service_type: text(form.service_type), permissions: list(form.permissions) }),
+    check: checkNewService,
+    run: (ctx, input) => createService(manager, secrets, actorOf(ctx), { ...input, service_type: input.service_type as ServiceType }),
+    conflictField: 'client_id',
+    done: (_ctx, { service, client_secret }) => ({
+      to: serviceUrl(service.client_id),
+      flash: {
+        notice: `The service ${service.name} was created.`,
+        reveal: { kind: 'secret', heading: 'Service created', intro: 'The service can now authenticate with these identifiers.', clientId: service.client_id, secret: client_secret },
+      },
+    }),
+    retry: (ctx, input, errors, status) => newForm(ctx, input, errors, status),
   });
 
-  async function details(ctx: Context, id: string, extra: Record<string, unknown> = {}, status = 200) {
-    const service = await getService(manager, id);
+  async function details(ctx: Context, extra: Record<string, unknown> = {}, status = 200) {
+    const service = await getService(manager, clientParam(ctx));
     page(ctx, 'service.njk', {
       title: service.name, section: 'services', tab: 'details', service, types: SERVICE_TYPE_LABELS,
       permissions: await catalog(), form: { name: service.name, permissions: service.permissions }, errors: {}, ...extra,
     }, status);
   }
 
-  router.get('/services/:id', need('service:read'), (ctx) => details(ctx, param(ctx, 'id')));
+  router.get('/services/:id', need('service:read'), (ctx) => details(ctx));
 
-  router.post('/services/:id', need('service:write'), async (ctx) => {
-    const body = formOf(ctx);
-    const form = { name: text(body.name), permissions: list(body.permissions) };
-    let errors = checkChanges(form);
-    if (!errors) {
-      const result = await attempt(() => updateService(manager, actorOf(ctx), param(ctx, 'id'), form), 'name');
-      if ('ok' in result) return details(ctx, param(ctx, 'id'), { notice: 'The service was saved. Permission changes apply at once.' });
-      errors = result.errors;
-    }
-    return details(ctx, param(ctx, 'id'), { form, errors }, 422);
+  postForm(router, {
+    path: '/services/:id', scopes: ['service:write'],
+    read: (form) => ({ name: text(form.name), permissions: list(form.permissions) }),
+    check: checkChanges,
+    run: (ctx, input) => updateService(manager, actorOf(ctx), clientParam(ctx), input),
+    conflictField: 'name',
+    done: (_ctx, service) => ({ to: serviceUrl(service.client_id), flash: { notice: `The service ${service.name} was saved. Permission changes apply at once.` } }),
+    retry: (ctx, form, errors, status) => details(ctx, { form, errors }, status),
   });
 
-  router.post('/services/:id/regenerate_secret', need('service:write'), async (ctx) => {
-    const { service, client_secret } = await regenerateServiceSecret(manager, secrets, actorOf(ctx), param(ctx, 'id'));
-    return details(ctx, service.client_id, { regenerated: client_secret });
+  postForm(router, {
+    path: '/services/:id/regenerate_secret', scopes: ['service:write'],
+    read: () => ({}),
+    run: (ctx) => regenerateServiceSecret(manager, secrets, actorOf(ctx), clientParam(ctx)),
+    done: (_ctx, { service, client_secret }) => ({
+      to: serviceUrl(service.client_id),
+      flash: {
+        notice: `A new secret was made for ${service.name}; the old one no longer works.`,
+        reveal: { kind: 'secret', heading: 'New secret', intro: 'The old secret no longer works. Update the external service\'s configuration now.', clientId: service.client_id, secret: client_secret },
+      },
+    }),
+    retry: (ctx, _input, errors, status) => details(ctx, { errors }, status),
   });
 
-  router.post('/services/:id/delete', need('service:write'), async (ctx) => {
-    await deleteService(manager, actorOf(ctx), param(ctx, 'id'));
-    seeOther(ctx, '/console/services');
+  postForm(router, {
+    path: '/services/:id/delete', scopes: ['service:write'],
+    read: () => ({}),
+    run: async (ctx) => {
+      const service = await getService(manager, clientParam(ctx));
+      await deleteService(manager, actorOf(ctx), service.client_id);
+      return service;
+    },
+    done: (_ctx, service) => ({ to: '/console/services', flash: { notice: `The service ${service.name} (${service.client_id}) was deleted.` } }),
+    retry: (ctx, _input, errors, status) => details(ctx, { errors }, status),
   });
 
   return router;

@@ -1,28 +1,28 @@
 // Sign-in to the console through Gatehouse's own authorization-code flow with PKCE (RFC 7636, CONTRACT §7): the
-// console is the first-party confidential client that admin:bootstrap created. Its session lives in PostgreSQL;
-// the browser holds only a signed, httpOnly, SameSite cookie with an opaque id.
+// console is the first-party confidential client that admin:bootstrap registered (src/domain/consoleClient.ts). Its
+// session lives in PostgreSQL; the browser holds only a signed, httpOnly, SameSite cookie with an opaque id.
 import crypto from 'node:crypto';
 import Router from '@koa/router';
 import Cookies from 'cookies';
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import type { EntityManager } from 'typeorm';
-import { CONSOLE_SECRET_LABEL, consoleClientOnce } from '../domain/bootstrap.js';
+import { ADMIN_PERMISSIONS } from '../domain/clientTypes.js';
+import { type ConsoleRegistration, consoleRedirectUri, consoleSecret } from '../domain/consoleClient.js';
 import {
   SESSION_TTL_SECONDS, createConsoleSession, endConsoleSession, findConsoleSession, randomToken, startConsoleLogin, takeConsoleLogin,
 } from '../domain/consoleSessions.js';
-import { IDENTITY_SCOPES } from '../domain/permissions.js';
+import { permissionsIn } from '../domain/scopePolicy.js';
 import type { Secrets } from '../domain/secrets.js';
-import { actorOf, csrfTokens, page, signedIn, text } from './web.js';
+import { seeOther, text } from './forms.js';
+import { page } from './render.js';
+import { actorOf, csrfTokens, signedIn } from './session.js';
 
 const SESSION_COOKIE = 'gatehouse_console';
 const LOGIN_COOKIE = 'gatehouse_console_login';
 
-/** What the console asks for; the server narrows it to the ADMIN client's permissions and the user's membership. */
-export const CONSOLE_SCOPES = [
-  'openid', 'client:read', 'client:write', 'connection:read', 'connection:write', 'connection:refresh_secret',
-  'connection:delete', 'service:read', 'service:write', 'printer:read', 'printer:write', 'audit:read',
-];
+/** What the console asks for: the ADMIN permission set; the server narrows it to the client's permissions and the membership. */
+export const CONSOLE_SCOPES = ['openid', ...ADMIN_PERMISSIONS];
 
 export interface SignInDeps {
   manager: EntityManager;
@@ -30,6 +30,7 @@ export interface SignInDeps {
   provider: Provider;
   issuer: string;
   cookieKeys: string[];
+  registration: () => Promise<ConsoleRegistration | null>;
 }
 
 /** Only a path inside the console, so the sign-in can never be turned into an open redirect. */
@@ -37,12 +38,11 @@ function returnPath(value: unknown): string {
   return typeof value === 'string' && /^\/console(\/[^\\]*)?$/.test(value) && !value.startsWith('//') ? value : '/console';
 }
 
-export function signIn({ manager, secrets, provider, issuer, cookieKeys }: SignInDeps) {
+export function signIn({ manager, secrets, provider, issuer, cookieKeys, registration }: SignInDeps) {
   const secure = issuer.startsWith('https:');
   const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, path: '/console', secure, signed: true, overwrite: true };
   const cookies = (ctx: Context) => new Cookies(ctx.req, ctx.res, { keys: cookieKeys, secure });
-
-  const client = consoleClientOnce(manager);
+  const redirectUri = consoleRedirectUri(issuer);
 
   const notSetUp = (ctx: Context) => page(ctx, 'message.njk', {
     title: 'Console not set up', heading: 'The admin console is not set up yet',
@@ -56,16 +56,16 @@ export function signIn({ manager, secrets, provider, issuer, cookieKeys }: SignI
   const router = new Router();
 
   router.get('/login', async (ctx) => {
-    const registration = await client();
-    if (!registration) return notSetUp(ctx);
+    const console = await registration();
+    if (!console) return notSetUp(ctx);
     const state = randomToken();
     const codeVerifier = randomToken();
     await startConsoleLogin(manager, state, { codeVerifier, returnTo: returnPath(ctx.query.return_to) });
     cookies(ctx).set(LOGIN_COOKIE, state, { ...cookieOptions, maxAge: 10 * 60 * 1000 });
     const url = new URL(provider.urlFor('authorization'));
     url.search = new URLSearchParams({
-      client_id: registration.client_id,
-      redirect_uri: registration.redirect_uri,
+      client_id: console.clientId,
+      redirect_uri: redirectUri,
       response_type: 'code',
       scope: CONSOLE_SCOPES.join(' '),
       state,
@@ -77,8 +77,8 @@ export function signIn({ manager, secrets, provider, issuer, cookieKeys }: SignI
   });
 
   router.get('/callback', async (ctx) => {
-    const registration = await client();
-    if (!registration) return notSetUp(ctx);
+    const console = await registration();
+    if (!console) return notSetUp(ctx);
     const jar = cookies(ctx);
     const state = text(ctx.query.state);
     const expected = jar.get(LOGIN_COOKIE, { signed: true });
@@ -105,9 +105,9 @@ export function signIn({ manager, secrets, provider, issuer, cookieKeys }: SignI
       method: 'POST',
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
-        authorization: `Basic ${Buffer.from(`${encodeURIComponent(registration.client_id)}:${encodeURIComponent(secrets.derived(CONSOLE_SECRET_LABEL).secret)}`).toString('base64')}`,
+        authorization: `Basic ${Buffer.from(`${encodeURIComponent(console.clientId)}:${encodeURIComponent(consoleSecret(secrets).secret)}`).toString('base64')}`,
       },
-      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: registration.redirect_uri, code_verifier: login.codeVerifier }),
+      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: login.codeVerifier }),
     });
     const tokens = (await res.json().catch(() => ({}))) as { access_token?: string; error?: string; error_description?: string };
     if (!res.ok || typeof tokens.access_token !== 'string') {
@@ -116,19 +116,22 @@ export function signIn({ manager, secrets, provider, issuer, cookieKeys }: SignI
     // The token's own record says who signed in and what was granted: requested ∩ client permissions ∩ membership.
     const token = await provider.AccessToken.find(tokens.access_token);
     if (!token?.accountId) return failed(ctx, 'The access token could not be read.');
-    const scopes = String(token.scope ?? '').split(' ').filter((s) => s && !(IDENTITY_SCOPES as readonly string[]).includes(s));
     const actor = { type: 'user' as const, id: token.accountId, requestId: ctx.state.requestId ?? null };
-    const sessionId = await createConsoleSession(manager, actor, scopes, csrfTokens.secretSync());
+    const sessionId = await createConsoleSession(manager, actor, permissionsIn(token.scope), csrfTokens.secretSync());
     jar.set(SESSION_COOKIE, sessionId, { ...cookieOptions, maxAge: SESSION_TTL_SECONDS * 1000 });
     ctx.redirect(login.returnTo);
   });
 
+  router.get('/signed-out', (ctx) => page(ctx, 'message.njk', {
+    title: 'Signed out', heading: 'You have signed out', message: 'Your console session has ended.', signInAgain: true,
+  }));
+
   /** Pages behind it need a live session; without one a GET goes to sign-in and comes back. */
   async function requireSession(ctx: Context, next: Next) {
-    const registration = await client();
-    if (!registration) return notSetUp(ctx);
+    const console = await registration();
+    if (!console) return notSetUp(ctx);
     const sessionId = cookies(ctx).get(SESSION_COOKIE, { signed: true });
-    const session = sessionId ? await findConsoleSession(manager, sessionId, registration.client_id) : null;
+    const session = sessionId ? await findConsoleSession(manager, sessionId, console.clientId) : null;
     if (!session) {
       if (ctx.method === 'GET') return ctx.redirect(`/console/login?${new URLSearchParams({ return_to: ctx.url })}`);
       return page(ctx, 'message.njk', {
@@ -139,7 +142,7 @@ export function signIn({ manager, secrets, provider, issuer, cookieKeys }: SignI
     await next();
   }
 
-  // Mounted behind requireSession and the CSRF check, like every other page.
+  // Mounted behind requireSession and the CSRF check, like every other form.
   const signOut = new Router();
   signOut.post('/logout', async (ctx) => {
     await endConsoleSession(manager, actorOf(ctx), signedIn(ctx).sessionId);
@@ -147,9 +150,8 @@ export function signIn({ manager, secrets, provider, issuer, cookieKeys }: SignI
     const serverSession = await provider.Session.get(ctx as unknown as Parameters<typeof provider.Session.get>[0]);
     if (serverSession.accountId) await serverSession.destroy();
     cookies(ctx).set(SESSION_COOKIE, null, cookieOptions);
-    ctx.state.console = undefined;
-    page(ctx, 'message.njk', { title: 'Signed out', heading: 'You have signed out', message: 'Your console session has ended.', signInAgain: true });
+    seeOther(ctx, '/console/signed-out');
   });
 
-  return { router, signOut, requireSession, registration: client };
+  return { router, signOut, requireSession };
 }

@@ -46,14 +46,18 @@ export interface AuditEventFilter {
   target_id?: string;
   actor_id?: string;
   action?: string;
+  /** Inclusive bounds of `inserted_at` (CONTRACT §4). */
+  from?: Date;
+  to?: Date;
 }
 
-/** A page of the audit log, oldest first (`inserted_at`, then `id`, CONTRACT §4); filters match exactly. */
+/** A page of the audit log in `inserted_at`, then `id` order (oldest first unless `desc`); filters match exactly. */
 export async function listAuditEvents(
-  manager: EntityManager, filter: AuditEventFilter, page: number, pageSize: number,
+  manager: EntityManager, filter: AuditEventFilter, page: number, pageSize: number, order: 'asc' | 'desc' = 'asc',
 ): Promise<{ items: AuditEventView[]; total: number }> {
   const where = new Conditions()
-    .equals('target_id', filter.target_id).equals('actor_id', filter.actor_id).equals('action', filter.action);
+    .equals('target_id', filter.target_id).equals('actor_id', filter.actor_id).equals('action', filter.action)
+    .compare('inserted_at', '>=', filter.from).compare('inserted_at', '<=', filter.to);
   return listPage<AuditEventView>(manager, 'audit_events',
-    'id, actor_type, actor_id, action, target_type, target_id, request_id, details, inserted_at', where, page, pageSize);
+    'id, actor_type, actor_id, action, target_type, target_id, request_id, details, inserted_at', where, page, pageSize, order);
 }

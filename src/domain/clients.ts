@@ -4,7 +4,8 @@ import type { EntityManager } from 'typeorm';
 import { CLIENT_TYPES, type ClientType } from '../../entities/index.js';
 import { type Actor, recordAudit } from './audit.js';
 import { Conflict, Invalid, NotFound, isUniqueViolation } from './errors.js';
-import { assertKnownPermissions, defaultPermissions } from './permissions.js';
+import { defaultPermissions, isService } from './clientTypes.js';
+import { assertKnownPermissions } from './permissions.js';
 import { revokeClientTokens } from './revocation.js';
 import { Conditions, listPage } from './listing.js';
 
@@ -24,8 +25,9 @@ export interface ClientView {
 
 export const CLIENT_COLUMNS = `id, name, client_type, permissions, is_blocked, block_reason, inserted_at, updated_at`;
 
-export function isService(type: ClientType): boolean {
-  return type === 'PRINT_SERVICE' || type === 'INTEGRATION';
+/** Client ids are stored lower case when they are UUIDs, so every door compares them that way. */
+export function canonicalClientId(id: string): string {
+  return UUID.test(id) ? id.toLowerCase() : id;
 }
 
 export interface NewClient {

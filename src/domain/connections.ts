@@ -1,6 +1,7 @@
 // Connections: one (client, consumer) pairing with its own secret and redirect URI (CONTRACT §2, §3).
 import type { EntityManager } from 'typeorm';
 import { type Actor, recordAudit } from './audit.js';
+import { assertNotConsoleConnection } from './consoleClient.js';
 import { Conflict, Invalid, NotFound, isUniqueViolation } from './errors.js';
 import { redirectUriProblem } from './redirectUri.js';
 import { revokeConnectionTokens } from './revocation.js';
@@ -52,6 +53,7 @@ export async function upsertConnection(
   assertRedirectUri(input.redirect_uri);
   const { secret, hash } = secrets.generate();
   return manager.transaction(async (tx) => {
+    await assertNotConsoleConnection(tx, { clientId, consumerId: input.consumer_id });
     const parties: Array<{ id: string }> = await tx.query(
       'SELECT id FROM clients WHERE id = ANY($1::text[]) FOR SHARE', [[clientId, input.consumer_id]],
     );
@@ -100,6 +102,7 @@ export async function updateRedirectUri(
 ): Promise<ConnectionView> {
   assertRedirectUri(redirectUri);
   return manager.transaction(async (tx) => {
+    await assertNotConsoleConnection(tx, { id: connectionId });
     let rows: ConnectionView[];
     try {
       // TypeORM's query() answers [rows, count] to a bare UPDATE/DELETE ... RETURNING; inside WITH, the rows.
@@ -124,6 +127,7 @@ export async function refreshSecret(
 ): Promise<{ connection: ConnectionView; secret: string }> {
   const { secret, hash } = secrets.generate();
   return manager.transaction(async (tx) => {
+    await assertNotConsoleConnection(tx, { id: connectionId });
     const rows: ConnectionView[] = await tx.query(
       `WITH changed AS (UPDATE connections SET secret_hash = $3, updated_at = now() WHERE id = $1 AND client_id = $2
        RETURNING ${CONNECTION_COLUMNS}) SELECT * FROM changed`,
@@ -138,6 +142,7 @@ export async function refreshSecret(
 
 export async function deleteConnection(manager: EntityManager, actor: Actor, clientId: string, connectionId: string): Promise<void> {
   await manager.transaction(async (tx) => {
+    await assertNotConsoleConnection(tx, { id: connectionId });
     const rows: Array<{ id: string }> = await tx.query(
       'WITH gone AS (DELETE FROM connections WHERE id = $1 AND client_id = $2 RETURNING id) SELECT id FROM gone', [connectionId, clientId],
     );

@@ -21,6 +21,12 @@ export class Conditions {
     return this;
   }
 
+  /** `column` at or after (`>=`) / at or before (`<=`) a value. */
+  compare(column: string, op: '>=' | '<=', value: unknown): this {
+    if (value !== undefined) this.parts.push(`${column} ${op} $${this.values.push(value)}`);
+    return this;
+  }
+
   /** Substring, any case; `%`, `_` and `\` in the text match themselves. */
   contains(column: string, text: string | undefined): this {
     if (text !== undefined) this.parts.push(`${column} ILIKE $${this.values.push(`%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)}`);
@@ -35,11 +41,13 @@ export class Conditions {
 /** One page and the total in one round trip (a second only for a page past the end). */
 export async function listPage<T>(
   manager: EntityManager, table: string, columns: string, where: Conditions, page: number, pageSize: number,
+  order: 'asc' | 'desc' = 'asc',
 ): Promise<Listed<T>> {
   const n = where.values.length;
+  const direction = order === 'desc' ? 'DESC' : 'ASC';
   const rows: Array<T & { total: string }> = await manager.query(
     `SELECT ${columns}, count(*) OVER () AS total FROM ${table} ${where.clause}
-     ORDER BY inserted_at, id LIMIT $${n + 1} OFFSET $${n + 2}`,
+     ORDER BY inserted_at ${direction}, id ${direction} LIMIT $${n + 1} OFFSET $${n + 2}`,
     [...where.values, pageSize, (page - 1) * pageSize],
   );
   const total = rows.length ? Number(rows[0].total)

@@ -1,50 +1,66 @@
-// Brute-force protection of the login form: failed sign-ins are counted per (email, address) and per address
-// in PostgreSQL, so every instance sees the same counters; a success clears the pair's counter.
+// Brute-force protection of sign-in (CONTRACT §3 "Login throttling holds under concurrency"): an attempt is taken
+// first, atomically (one upsert per counter in PostgreSQL, shared by every instance), and only then is the password
+// checked, so of any number of simultaneous attempts for one email from one address at most `perAccount` are
+// checked. Counted per (email, address) and per address; a success clears the pair and gives the address its point
+// back, so many people signing in behind one address (a hospital's NAT) are not locked out by each other.
 import type { Pool } from 'pg';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 
 export interface LoginThrottleLimits {
-  /** Failures allowed for one email from one address within `windowSeconds`. */
+  /** Attempts allowed for one email from one address within `windowSeconds`. */
   perAccount: number;
-  /** Failures allowed from one address, whatever the emails, within `windowSeconds`. */
+  /** Failed attempts allowed from one address, whatever the emails, within `windowSeconds`. */
   perAddress: number;
   windowSeconds: number;
 }
 
 export const DEFAULT_LIMITS: LoginThrottleLimits = { perAccount: 5, perAddress: 50, windowSeconds: 15 * 60 };
 
+export type Attempt =
+  | { allowed: true }
+  /** `first`: this attempt is the one that crossed the limit (the moment to record a lockout). */
+  | { allowed: false; retryAfter: number; first: boolean };
+
 export class LoginThrottle {
   readonly #account: RateLimiterPostgres;
   readonly #address: RateLimiterPostgres;
+  readonly #limits: LoginThrottleLimits;
 
   constructor(pool: Pool, limits: LoginThrottleLimits = DEFAULT_LIMITS) {
     const common = { storeClient: pool, storeType: 'pool', tableName: 'login_throttle', tableCreated: true, duration: limits.windowSeconds };
     this.#account = new RateLimiterPostgres({ ...common, keyPrefix: 'acct', points: limits.perAccount });
     this.#address = new RateLimiterPostgres({ ...common, keyPrefix: 'addr', points: limits.perAddress });
+    this.#limits = limits;
   }
 
-  static #accountKey(email: string, address: string): string {
-    return `${email.trim().toLowerCase().slice(0, 200)}|${address}`;
+  static accountKey(email: string, address: string): string {
+    return `${email.trim().toLowerCase().slice(0, 200)}|${address.slice(0, 45)}`;
   }
 
-  /** Seconds to wait before another attempt, or 0 when one is allowed now. */
-  async retryAfter(email: string, address: string): Promise<number> {
-    const [account, addr] = await Promise.all([
-      this.#account.get(LoginThrottle.#accountKey(email, address)),
-      this.#address.get(address),
+  /** Takes one attempt on both counters before anything is checked. */
+  async attempt(email: string, address: string): Promise<Attempt> {
+    const taken = await Promise.allSettled([
+      this.#account.consume(LoginThrottle.accountKey(email, address), 1),
+      this.#address.consume(address.slice(0, 45), 1),
     ]);
-    const blocked = [account, addr].filter((r): r is RateLimiterRes => r !== null && r.remainingPoints <= 0);
-    return blocked.length ? Math.max(...blocked.map((r) => Math.ceil(r.msBeforeNext / 1000))) : 0;
+    const refused = taken.filter((t): t is PromiseRejectedResult => t.status === 'rejected');
+    if (!refused.length) return { allowed: true };
+    const limits = refused.map((t) => t.reason);
+    const store = limits.find((r) => !(r instanceof RateLimiterRes));
+    if (store) throw store; // the store failed: not a limit
+    const res = limits as RateLimiterRes[];
+    return {
+      allowed: false,
+      retryAfter: Math.max(1, ...res.map((r) => Math.ceil(r.msBeforeNext / 1000))),
+      first: res.some((r) => r.consumedPoints === this.#limits.perAccount + 1 || r.consumedPoints === this.#limits.perAddress + 1),
+    };
   }
 
-  async failed(email: string, address: string): Promise<void> {
-    await Promise.all([
-      this.#account.penalty(LoginThrottle.#accountKey(email, address), 1),
-      this.#address.penalty(address, 1),
-    ]);
-  }
-
+  /** A successful sign-in: the pair's counter is cleared and the address gets its attempt back. */
   async succeeded(email: string, address: string): Promise<void> {
-    await this.#account.delete(LoginThrottle.#accountKey(email, address));
+    await Promise.all([
+      this.#account.delete(LoginThrottle.accountKey(email, address)),
+      this.#address.reward(address.slice(0, 45), 1),
+    ]);
   }
 }

@@ -1,38 +1,10 @@
-// The permission catalog (CONTRACT §2, §5): built-ins plus the scopes of downstream APIs admins add.
+// The permission catalog (CONTRACT §2, §5): the built-ins (src/domain/clientTypes.ts) plus the scopes of
+// downstream APIs that admins add.
 import type { EntityManager } from 'typeorm';
-import type { ClientType } from '../../entities/index.js';
 import { Conflict, Invalid, isUniqueViolation } from './errors.js';
 import { type Actor, recordAudit } from './audit.js';
 
-export const BUILTIN_PERMISSIONS = [
-  'client:read', 'client:write', 'connection:read', 'connection:write', 'connection:refresh_secret',
-  'connection:delete', 'service:read', 'service:write', 'printer:read', 'printer:write', 'printer:report',
-  'permission:write', 'token:introspect', 'audit:read',
-] as const;
-
-/** Scopes every client may be granted without a permission: they describe the user, not an API. */
-export const IDENTITY_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
-
 export const PERMISSION_NAME = /^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$/;
-
-const CONNECTION_SELF_SERVICE = [
-  'client:read', 'connection:read', 'connection:write', 'connection:refresh_secret', 'connection:delete',
-];
-
-export function defaultPermissions(type: ClientType): string[] {
-  switch (type) {
-    case 'ADMIN':
-      return BUILTIN_PERMISSIONS.filter((p) => p !== 'printer:report');
-    case 'MSP':
-    case 'PHARMACY':
-    case 'MIS':
-      return [...CONNECTION_SELF_SERVICE];
-    case 'PRINT_SERVICE':
-      return ['printer:report'];
-    case 'INTEGRATION':
-      return [];
-  }
-}
 
 export interface PermissionView {
   name: string;
@@ -69,19 +41,4 @@ export async function createPermission(
     await recordAudit(tx, actor, 'permission.create', { type: 'permission', id: input.name }, { description: input.description });
     return { name: input.name, description: input.description };
   });
-}
-
-/** The permissions among a scope's values: identity scopes are no client permission. */
-export function permissionsIn(scope: unknown): string[] {
-  if (typeof scope !== 'string') return [];
-  return scope.split(' ').filter((s) => s && !(IDENTITY_SCOPES as readonly string[]).includes(s));
-}
-
-/**
- * A token's scope as it stands now: identity scopes stay, every other scope only while the client still
- * holds that permission (CONTRACT §3 "Permissions are live").
- */
-export function liveScope(scope: string, permissions: readonly string[]): string {
-  const held = new Set(permissions);
-  return scope.split(' ').filter((s) => s && ((IDENTITY_SCOPES as readonly string[]).includes(s) || held.has(s))).join(' ');
 }

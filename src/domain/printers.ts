@@ -123,9 +123,11 @@ export async function updateServicePrinter(
   });
 }
 
-/** Unassigns the printer; its system printer stays and is available again. */
-export async function removeServicePrinter(manager: EntityManager, actor: Actor, serviceId: string, id: string): Promise<void> {
-  await manager.transaction(async (tx) => {
+/** Unassigns the printer; its system printer stays and is available again. Returns what was removed. */
+export async function removeServicePrinter(
+  manager: EntityManager, actor: Actor, serviceId: string, id: string,
+): Promise<{ printer_id: string; name: string }> {
+  return manager.transaction(async (tx) => {
     await lockPrintService(tx, serviceId);
     if (!UUID.test(id)) throw new NotFound();
     const rows: Array<{ printer_id: string; name: string }> = await tx.query(
@@ -134,6 +136,7 @@ export async function removeServicePrinter(manager: EntityManager, actor: Actor,
     );
     if (!rows.length) throw new NotFound();
     await recordAudit(tx, actor, 'printer.remove', { type: 'service_printer', id }, { service_id: serviceId, ...rows[0] });
+    return rows[0];
   });
 }
 

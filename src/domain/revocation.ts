@@ -1,4 +1,6 @@
-// The only code that revokes tokens: a revoked token's row is gone, so no instance can find it (CONTRACT §3).
+// The only code that revokes: a revoked code, token, grant or session row is gone, so no instance can find it
+// (CONTRACT §3). Each function runs inside the caller's transaction, after the change that makes it necessary
+// has row-locked what issuing re-checks (src/oidc/tokenStore.ts GUARD), so nothing issued alongside survives.
 import type { EntityManager } from 'typeorm';
 
 /** Every code, access token, refresh token and client-credentials token issued through one connection. */
@@ -9,4 +11,31 @@ export async function revokeConnectionTokens(manager: EntityManager, connectionI
 /** Everything issued to a client through any of its connections, and its grants. */
 export async function revokeClientTokens(manager: EntityManager, clientId: string): Promise<void> {
   await manager.query('DELETE FROM oidc_payloads WHERE client_id = $1', [clientId]);
+}
+
+/**
+ * A grant and every code and token issued under it (a replayed code or refresh token, RFC 6749 §4.1.2, RFC 9700
+ * §4.14.2). The grant's row is locked first, in its own statement: an issue in flight holds it share-locked and is
+ * waited for, so the delete that follows sees its token; an issue that comes later finds no grant and stores nothing.
+ */
+export async function revokeGrant(manager: EntityManager, grantId: string): Promise<void> {
+  await manager.transaction(async (tx) => {
+    await tx.query(`SELECT 1 FROM oidc_payloads WHERE model = 'Grant' AND id = $1 FOR UPDATE`, [grantId]);
+    await tx.query(`DELETE FROM oidc_payloads WHERE grant_id = $1 OR (model = 'Grant' AND id = $1)`, [grantId]);
+  });
+}
+
+/** A user blocked or deleted (CONTRACT §8): every session, grant, code and token of the user. */
+export async function revokeUser(manager: EntityManager, userId: string): Promise<void> {
+  await manager.query('DELETE FROM oidc_payloads WHERE account_id = $1', [userId]);
+}
+
+/** A membership removed: the user's grant, codes and tokens at that client (their sessions stay). */
+export async function revokeMembership(manager: EntityManager, userId: string, clientId: string): Promise<void> {
+  await manager.query('DELETE FROM oidc_payloads WHERE account_id = $1 AND client_id = $2', [userId, clientId]);
+}
+
+/** Every session of a user ends (sign out everywhere, a password reset); grants and tokens stay. */
+export async function endSessions(manager: EntityManager, userId: string): Promise<void> {
+  await manager.query(`DELETE FROM oidc_payloads WHERE account_id = $1 AND model = 'Session'`, [userId]);
 }

@@ -64,6 +64,21 @@ export async function createUser(manager: EntityManager, actor: Actor, input: Ne
   });
 }
 
+export async function findUserIdByEmail(manager: EntityManager, email: string): Promise<string | null> {
+  const rows: Array<{ id: string }> = await manager.query('SELECT id FROM users WHERE lower(email) = lower($1)', [email]);
+  return rows[0]?.id ?? null;
+}
+
+/** Creates or replaces the user's membership of a client (the scopes the user may grant there). */
+export async function putMembership(manager: EntityManager, actor: Actor, userId: string, clientId: string, scopes: string[]): Promise<void> {
+  await manager.query(
+    `INSERT INTO memberships (user_id, client_id, scopes) VALUES ($1, $2, $3)
+     ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = EXCLUDED.scopes`,
+    [userId, clientId, [...new Set(scopes)]],
+  );
+  await recordAudit(manager, actor, 'membership.put', { type: 'user', id: userId }, { client_id: clientId, scopes });
+}
+
 export interface SignedInUser {
   id: string;
   email: string;
@@ -86,12 +101,4 @@ export async function findUser(manager: EntityManager, id: string): Promise<Sign
     'SELECT id, email, name FROM users WHERE id = $1 AND NOT is_blocked', [id],
   );
   return rows[0] ?? null;
-}
-
-/** The scopes the user may grant through this client, or null when the user is not a member. */
-export async function membershipScopes(manager: EntityManager, userId: string, clientId: string): Promise<string[] | null> {
-  const rows: Array<{ scopes: string[] }> = await manager.query(
-    'SELECT scopes FROM memberships WHERE user_id = $1 AND client_id = $2', [userId, clientId],
-  );
-  return rows[0]?.scopes ?? null;
 }

@@ -1,19 +1,34 @@
-// oidc-provider, configured (never forked): connection-aware clients, PostgreSQL storage, PKCE S256 only,
-// login and consent through our own interaction pages (CONTRACT §3).
+// oidc-provider, configured (never forked): connection-aware clients, PostgreSQL storage, PKCE S256 only, login and
+// consent through Gatehouse's own interaction pages (CONTRACT §3). This file only assembles the parts.
 import type { Pool } from 'pg';
 import Provider from 'oidc-provider';
-import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import type { Configuration } from 'oidc-provider';
 import type { EntityManager } from 'typeorm';
 import type { Config } from '../config.js';
-import { BUILTIN_PERMISSIONS, IDENTITY_SCOPES, liveScope } from '../domain/permissions.js';
+import { BUILTIN_PERMISSIONS } from '../domain/clientTypes.js';
+import { revokeGrant } from '../domain/revocation.js';
+import { IDENTITY_SCOPES } from '../domain/scopePolicy.js';
 import type { Secrets } from '../domain/secrets.js';
 import { findUser } from '../domain/users.js';
 import type { Logger } from '../log.js';
-import { pgAdapterFactory, prefetchedAccount, tokenMetaOf } from './adapter.js';
-import { CLIENT_EXTRA_METADATA, clientLookupAdapter, installSecretComparison } from './clientLookup.js';
+import { clientFinder, connectionSource, installSecretComparison } from './clientFinder.js';
+import { CLIENT_EXTRA_METADATA, gatehouseClient } from './clientMetadata.js';
+import { credentialMemory } from './credentialMemory.js';
+import { introspectionAnswer, mayIntrospect } from './introspection.js';
 import type { ProviderKeys } from './keys.js';
+import { type TokenStorage, modelAdapterFactory } from './modelAdapter.js';
+import { prefetchedAccount, readAheadSource, readAheadStore } from './readAhead.js';
 import { providerScopes } from './scopes.js';
-import { renderErrorPage } from './views.js';
+import { TokenStore } from './tokenStore.js';
+import { pageSecurityHeaders, render, renderErrorPage } from '../http/pages.js';
+
+/** The decorators that save round trips; each can be left out without changing any answer (tests run both ways). */
+export interface Tuning {
+  readAhead: boolean;
+  credentialMemory: boolean;
+}
+
+export const DEFAULT_TUNING: Tuning = { readAhead: true, credentialMemory: true };
 
 export interface ProviderDeps {
   config: Config;
@@ -22,25 +37,34 @@ export interface ProviderDeps {
   secrets: Secrets;
   keys: ProviderKeys;
   log: Logger;
+  tuning?: Tuning;
 }
 
-/** ctx.oidc.client as Gatehouse fills it: extra metadata keeps its snake_case names. */
-interface GatehouseClient {
-  clientId: string;
-  connection_id?: string;
-  consumer_id?: string;
-  client_type?: string;
-  permissions?: string[];
+function originOf(uri: unknown): string[] {
+  try {
+    return typeof uri === 'string' ? [new URL(uri).origin] : [];
+  } catch {
+    return [];
+  }
 }
 
-export function createProvider({ config, pool, manager, secrets, keys, log }: ProviderDeps): Provider {
+export function createProvider({ config, pool, manager, secrets, keys, log, tuning = DEFAULT_TUNING }: ProviderDeps): Provider {
   let provider: Provider | undefined;
-  // The adapter is first used after construction, when `provider` is set.
-  const clients = clientLookupAdapter(pool, secrets, () => providerScopes(provider!));
-  const Adapter = pgAdapterFactory(pool, { refused: (ctx) => clients.refused(ctx) });
-  // oidc-provider constructs one adapter per model; the Client model gets the connection-aware lookup.
+  let source = connectionSource(pool);
+  if (tuning.readAhead) source = readAheadSource(pool, source);
+  if (tuning.credentialMemory) source = credentialMemory(source);
+  // The finder is first used after construction, when `provider` is set.
+  const clients = clientFinder({ pool, secrets, source, knownScopes: () => providerScopes(provider!) });
+  let store: TokenStorage = new TokenStore(pool);
+  if (tuning.readAhead) store = readAheadStore(store);
+  const ModelAdapter = modelAdapterFactory({
+    store,
+    revokeGrant: (grantId) => revokeGrant(manager, grantId),
+    credentialRefused: (state, params) => clients.refused(state, params),
+  });
+  // oidc-provider constructs one adapter per model; the Client model gets the connection-aware finder.
   function GatehouseAdapter(name: string) {
-    return name === 'Client' ? clients : new Adapter(name);
+    return name === 'Client' ? clients : new ModelAdapter(name);
   }
 
   const configuration: Configuration = {
@@ -59,14 +83,23 @@ export function createProvider({ config, pool, manager, secrets, keys, log }: Pr
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      introspection: {
-        enabled: true,
-        // RFC 7662 §2.1: only ADMIN clients and holders of token:introspect may ask.
-        allowedPolicy: async (ctx) => mayIntrospect(ctx.oidc.client as unknown as GatehouseClient),
-      },
+      introspection: { enabled: true, allowedPolicy: async (ctx) => mayIntrospect(gatehouseClient(ctx)) },
       revocation: { enabled: true },
       userinfo: { enabled: true },
-      rpInitiatedLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        // Gatehouse's own pages (CONTRACT §3 "Pages"): nothing from another origin, no framing.
+        logoutSource: async (ctx, form) => {
+          ctx.set(pageSecurityHeaders(originOf(ctx.oidc.params?.post_logout_redirect_uri)));
+          ctx.type = 'html';
+          ctx.body = render('logout.njk', { title: 'Sign out', form, clientName: ctx.oidc.client?.clientName });
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          ctx.set(pageSecurityHeaders());
+          ctx.type = 'html';
+          ctx.body = render('signed-out.njk', { title: 'Signed out', clientName: ctx.oidc.client?.clientName });
+        },
+      },
       pushedAuthorizationRequests: { enabled: false },
     },
     ttl: {
@@ -81,13 +114,12 @@ export function createProvider({ config, pool, manager, secrets, keys, log }: Pr
     },
     // Lets a relying party and introspection tell the connection a token came through (CONTRACT §3).
     extraTokenClaims: async (ctx) => {
-      const client = ctx.oidc.client as unknown as GatehouseClient | undefined;
+      const client = gatehouseClient(ctx);
       return client ? { client_type: client.client_type, consumer_id: client.consumer_id } : undefined;
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     findAccount: async (_ctx, sub) => {
-      // At the token endpoint the account was read with the code or refresh token (adapter.ts read-ahead).
-      const user = prefetchedAccount(sub) ?? await findUser(manager, sub);
+      const user = (tuning.readAhead ? prefetchedAccount(sub) : undefined) ?? await findUser(manager, sub);
       if (!user) return undefined;
       return {
         accountId: user.id,
@@ -95,6 +127,7 @@ export function createProvider({ config, pool, manager, secrets, keys, log }: Pr
       };
     },
     renderError: async (ctx, out) => {
+      ctx.set(pageSecurityHeaders());
       ctx.type = 'html';
       ctx.body = renderErrorPage(out as unknown as Record<string, string>);
     },
@@ -105,32 +138,4 @@ export function createProvider({ config, pool, manager, secrets, keys, log }: Pr
   provider.use(introspectionAnswer);
   provider.on('server_error', (ctx, err) => log.error({ err, path: ctx.path }, 'oidc-provider server error'));
   return provider;
-}
-
-function mayIntrospect(client: GatehouseClient | undefined): boolean {
-  return client?.client_type === 'ADMIN' || !!client?.permissions?.includes('token:introspect');
-}
-
-/**
- * Introspection per CONTRACT §3: a client that may not introspect gets 403 (RFC 6750 §3.1, as RFC 7662 §2.3
- * points to); an active token's scope is narrowed to its client's permissions now; `client_type` and
- * `consumer_id` come from the connection the token was issued through.
- */
-async function introspectionAnswer(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
-  await next();
-  if (ctx.oidc?.route !== 'introspection' || ctx.status !== 200 || !ctx.oidc.client) return;
-  if (!mayIntrospect(ctx.oidc.client as unknown as GatehouseClient)) {
-    ctx.status = 403;
-    ctx.body = { error: 'insufficient_scope', error_description: 'this client may not introspect tokens' };
-    return;
-  }
-  const body = ctx.body as Record<string, unknown>;
-  if (!body?.active) return;
-  const entities = ctx.oidc.entities as Record<string, { jti: string } | undefined>;
-  const token = entities.AccessToken ?? entities.ClientCredentials ?? entities.RefreshToken;
-  const meta = token && tokenMetaOf(ctx, token.jti);
-  if (!meta) return;
-  body.client_type = meta.clientType ?? undefined;
-  body.consumer_id = meta.consumerId ?? undefined;
-  if (typeof body.scope === 'string') body.scope = liveScope(body.scope, meta.permissions ?? []) || undefined;
 }

@@ -3,12 +3,13 @@
 import AjvModule, { type ErrorObject, type Schema, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { InvalidEntry } from '../domain/errors.js';
-import { isValidRedirectUri } from '../domain/redirectUri.js';
+import { isValidRedirectUri, redirectUriProblem } from '../domain/redirectUri.js';
 
 const Ajv = AjvModule.default ?? AjvModule;
 const addFormats = addFormatsModule.default ?? addFormatsModule;
 
-const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
+// verbose: errors carry the value, so a redirect URI's problem can be named (it is never echoed back).
+const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, verbose: true });
 addFormats(ajv);
 ajv.addFormat('redirect-uri', { type: 'string', validate: isValidRedirectUri });
 
@@ -26,7 +27,10 @@ export function toEntries(errors: ErrorObject[] | null | undefined, entryType: E
     let item = byEntry.get(entry);
     if (!item) byEntry.set(entry, (item = { entry, entry_type: entryType, rules: [] }));
     const description = e.keyword === 'additionalProperties' ? 'is not a property this route takes'
-      : e.keyword === 'required' ? 'required property is missing' : e.message ?? 'is invalid';
+      : e.keyword === 'required' ? 'required property is missing'
+        : e.keyword === 'format' && (e.params as { format?: string }).format === 'redirect-uri' && typeof e.data === 'string'
+          ? redirectUriProblem(e.data) ?? e.message ?? 'is invalid'
+          : e.message ?? 'is invalid';
     item.rules.push({ rule: e.keyword, description, params: e.params });
   }
   return [...byEntry.values()];
