@@ -32,13 +32,23 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   log.info({ public: gatehouse.publicUrl, internal: gatehouse.internalUrl, issuer: config.issuer, embedded: gatehouse.db.embedded }, 'Gatehouse is serving');
+  // CONTRACT §1 SHUTDOWN_GRACE_SECONDS: readiness answers 503 at once, requests in flight complete, then exit 0.
   const stop = async (signal: string) => {
-    log.info({ signal }, 'stopping');
-    await gatehouse.close();
+    log.info({ signal, grace_seconds: config.shutdownGraceSeconds }, 'stopping');
+    await gatehouse.close(config.shutdownGraceSeconds * 1000);
+    log.info('stopped');
     process.exit(0);
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  // A signal can arrive twice (Ctrl-C reaches the whole process group, and tsx relays it too): the first one
+  // starts the drain, the others must not end the process before it is done.
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      void stop(signal);
+    });
+  }
 }
 
 void main();

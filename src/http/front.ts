@@ -4,7 +4,7 @@
 // URL, credentials, cookies and (for oidc-provider's endpoints) the form body pass the input gates.
 import type http from 'node:http';
 import net from 'node:net';
-import { HostileInput, bodyText, checkAuthorization, checkCookies, checkUrl, parseForm } from './inputGate.js';
+import { HostileInput, bodyText, checkAuthorization, checkCookies, checkFormText, checkUrl } from './inputGate.js';
 
 export interface RequestFacts {
   /** The client's address: the TRUST_PROXY-th entry from the right of X-Forwarded-For, else the socket's peer. */
@@ -106,7 +106,7 @@ export function front(options: FrontOptions, route: (path: string) => { handler:
     readBody(req, OIDC_BODY_LIMIT).then((body) => {
       if (body === 'too_large') return options.refuse(res, kind, 413, 'the request body is too large');
       const text = bodyText(body);
-      parseForm(text, 'the form');
+      checkFormText(text, 'the form');
       (req as WithFacts).body = text;
       handler(req, res);
     }).catch((err: unknown) => {

@@ -49,12 +49,21 @@ export function parseForm(text: string, where = 'the form'): Record<string, stri
   return out;
 }
 
+/**
+ * Form-encoded text (a query string, a form body) decodes cleanly as a whole: a malformed sequence is malformed
+ * wherever it stands, and NUL or a lone surrogate is hostile in a key as in a value. One decode, no parsing.
+ */
+export function checkFormText(text: string, where: string): void {
+  if (text.includes('%') || text.includes('\u0000')) decode(text, where, true);
+}
+
 /** A request target: every path segment and query parameter must decode cleanly. */
 export function checkUrl(url: string): void {
+  if (!url.includes('%')) return; // nothing is encoded (the HTTP parser refuses raw control characters)
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
-  for (const segment of path.split('/')) decode(segment, 'the path', false);
-  if (q !== -1) parseForm(url.slice(q + 1), 'the query string');
+  decode(path, 'the path', false);
+  if (q !== -1) checkFormText(url.slice(q + 1), 'the query string');
 }
 
 /** Bytes of a body as UTF-8 text; invalid UTF-8 is hostile. */

@@ -50,3 +50,45 @@ export async function waitReady(url: string, proc: RunningProcess, timeoutMs = 6
   }
   throw new Error(`not ready after ${timeoutMs} ms: ${proc.output()}`);
 }
+
+/**
+ * `npm start` itself, as the README tells a newcomer, in its own process group. `stop()` sends SIGTERM to the group,
+ * as Ctrl-C or a service manager does, and waits until every process of it is gone; npm itself dies of the signal,
+ * so it answers 0 when Gatehouse logged that it stopped (its own exit code is 0 then, src/main.ts).
+ */
+export function startNpm(env: Record<string, string>): RunningProcess {
+  const child = spawn('npm', ['start', '--silent'], {
+    cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    output: () => out,
+    exited,
+    async stop() {
+      try {
+        process.kill(-child.pid!, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+      await exited;
+      for (;;) {
+        try {
+          process.kill(-child.pid!, 0);
+        } catch {
+          break; // no process of the group is left
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return /"msg":"stopped"/.test(out) ? 0 : 1;
+    },
+  };
+}
+
+/** A running instance as the internal-API helpers (support/internal.ts) take it. */
+export function asServer(url: string, internalUrl: string) {
+  return { url, internalUrl, gatehouse: undefined as never, databaseUrl: '', env: {}, stop: async () => {} };
+}
