@@ -154,7 +154,8 @@ async function main(): Promise<number> {
   try {
     parsed = parseArgs({ args: process.argv.slice(2), options: OPTIONS, allowPositionals: true });
   } catch (err) {
-    throw new UsageError(`${(err as Error).message.split('\n')[0]}; see --help`);
+    // node's parseArgs explains at length; its first sentence is the problem.
+    throw new UsageError(`${(err as Error).message.split(/\.\s|\n/)[0].replace(/^Unknown option/, 'unknown option')}; see --help`);
   }
   const { positionals, values } = parsed;
   const name = positionals[0];
