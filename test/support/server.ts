@@ -6,6 +6,7 @@ import pg from 'pg';
 import { startGatehouse, type Gatehouse } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
+import type { Tuning } from '../../src/oidc/provider.js';
 
 export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
 export const TEST_PEPPER = 'test-pepper-test-pepper-test-pepper-0123456789';
@@ -50,8 +51,20 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
+/**
+ * The provider's speed decorators for this test file: all on unless the file ran `withoutDecorators()` first, as the
+ * *.undecorated.test.ts files do to prove that the read-ahead and the credential memory change no answer.
+ */
+function testTuning(): Tuning | undefined {
+  return (globalThis as { gatehouseTestTuning?: Tuning }).gatehouseTestTuning;
+}
+
+export function withoutDecorators(): void {
+  (globalThis as { gatehouseTestTuning?: Tuning }).gatehouseTestTuning = { readAhead: false, credentialMemory: false };
+}
+
 /** Starts Gatehouse on a fresh database (or on `databaseUrl`), with `env` overriding the defaults. */
-export async function startServer(options: { env?: Record<string, string>; databaseUrl?: string } = {}): Promise<TestServer> {
+export async function startServer(options: { env?: Record<string, string>; databaseUrl?: string; tuning?: Tuning } = {}): Promise<TestServer> {
   const db = options.databaseUrl ? undefined : await createDatabase();
   const databaseUrl = options.databaseUrl ?? db!.url;
   const port = await freePort();
@@ -66,7 +79,7 @@ export async function startServer(options: { env?: Record<string, string>; datab
     DB_POOL_SIZE: '4',
     ...options.env,
   };
-  const gatehouse = await startGatehouse(loadConfig(env), createLogger(env.LOG_LEVEL));
+  const gatehouse = await startGatehouse(loadConfig(env), createLogger(env.LOG_LEVEL), options.tuning ?? testTuning());
   return {
     gatehouse,
     url: env.ISSUER,
