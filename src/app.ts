@@ -47,6 +47,8 @@ const OWN_PATHS = /^\/(api|console|interaction|health|assets)(\/|$)/;
 /** Paths whose answers are pages (HTML), for the shape of an error. */
 const PAGE_PATHS = /^\/(console|interaction|auth|session\/end)(\/|$)/;
 const PURGE_EVERY_MS = 10 * 60 * 1000;
+/** How long a draining instance keeps answering readiness probes (503) when nothing is in flight. */
+const LINGER_MS = 1000;
 const ASSETS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../public');
 
 function kindOf(p: string): EndpointKind {
@@ -85,7 +87,7 @@ export async function startGatehouse(config: Config, log: Logger, tuning: Tuning
     if (repaired === 'restored' || repaired === 'recreated') log.warn({ redirect_uri: `${config.issuer}/console/callback` }, `the admin console's connection was ${repaired}`);
     const keys = await loadProviderKeys(manager);
     const outage = new DatabaseOutage(db.pool, log);
-    const provider = createProvider({ config, pool: db.pool, manager, secrets, keys, log, tuning });
+    const provider = createProvider({ config, pool: db.pool, manager, secrets, keys, tuning });
     provider.proxy = true;
     provider.use(requestContext(log));
     // A request that failed because the database did not answer is 503, not 500, and logged once (CONTRACT §1).
@@ -162,13 +164,16 @@ export async function startGatehouse(config: Config, log: Logger, tuning: Tuning
         closed ??= (async () => {
           draining.abort();
           clearInterval(purge);
-          outage.stop();
+          // Still listening for a moment, so that readiness probes see 503 (CONTRACT §1), then until the requests
+          // in flight are done or the grace is over; answers meanwhile close their connections.
+          const started = Date.now();
+          const linger = started + Math.min(graceMs, LINGER_MS);
+          while (Date.now() < started + graceMs && (Date.now() < linger || inFlight.size > 0)) await new Promise((r) => setTimeout(r, 25));
           const stopped = Promise.all([stopListening(publicServer), stopListening(internalServer)]);
-          const deadline = Date.now() + graceMs;
-          while (inFlight.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
           publicServer.closeAllConnections();
           internalServer.closeAllConnections();
           await stopped;
+          outage.stop();
           await db.close();
         })();
         return closed;

@@ -10,7 +10,6 @@ import { revokeGrant } from '../domain/revocation.js';
 import { IDENTITY_SCOPES } from '../domain/scopePolicy.js';
 import type { Secrets } from '../domain/secrets.js';
 import { findUser } from '../domain/users.js';
-import type { Logger } from '../log.js';
 import { clientFinder, connectionSource, installSecretComparison } from './clientFinder.js';
 import { CLIENT_EXTRA_METADATA, gatehouseClient } from './clientMetadata.js';
 import { credentialMemory } from './credentialMemory.js';
@@ -36,7 +35,6 @@ export interface ProviderDeps {
   manager: EntityManager;
   secrets: Secrets;
   keys: ProviderKeys;
-  log: Logger;
   tuning?: Tuning;
 }
 
@@ -48,7 +46,7 @@ function originOf(uri: unknown): string[] {
   }
 }
 
-export function createProvider({ config, pool, manager, secrets, keys, log, tuning = DEFAULT_TUNING }: ProviderDeps): Provider {
+export function createProvider({ config, pool, manager, secrets, keys, tuning = DEFAULT_TUNING }: ProviderDeps): Provider {
   let provider: Provider | undefined;
   let source = connectionSource(pool);
   if (tuning.readAhead) source = readAheadSource(pool, source);
@@ -136,6 +134,5 @@ export function createProvider({ config, pool, manager, secrets, keys, log, tuni
   provider = new Provider(config.issuer, configuration);
   installSecretComparison(provider, secrets);
   provider.use(introspectionAnswer);
-  provider.on('server_error', (ctx, err) => log.error({ err, path: ctx.path }, 'oidc-provider server error'));
   return provider;
 }
