@@ -116,9 +116,18 @@ export function createProvider({ config, pool, manager, secrets, keys, tuning = 
       return client ? { client_type: client.client_type, consumer_id: client.consumer_id } : undefined;
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-    findAccount: async (_ctx, sub) => {
+    findAccount: async (ctx, sub) => {
       const user = (tuning.readAhead ? prefetchedAccount(sub) : undefined) ?? await findUser(manager, sub);
-      if (!user) return undefined;
+      if (!user) {
+        // A blocked or deleted user's browser session signs no one in any more (CONTRACT §3): the authorization
+        // endpoint treats it as no session and asks for a login (oidc-provider expects an account for a session).
+        const session = ctx.oidc?.session;
+        if (session?.accountId === sub && (ctx.oidc.route === 'authorization' || ctx.oidc.route === 'resume')) {
+          delete (session as { accountId?: string }).accountId; // the session proxy refuses an empty assignment
+          (session as { touched?: boolean }).touched = true;
+        }
+        return undefined;
+      }
       return {
         accountId: user.id,
         claims: async () => ({ sub: user.id, email: user.email, email_verified: false, name: user.name }),
