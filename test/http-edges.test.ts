@@ -31,7 +31,8 @@ describe('behind no proxy (TRUST_PROXY=0)', () => {
   afterAll(() => server?.stop());
 
   test('discovery names ISSUER, whatever Host and X-Forwarded-* say', async () => {
-    for (const headers of [{ host: 'evil.example' }, { host: 'evil.example:444', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' }]) {
+    const forged: Array<Record<string, string>> = [{ host: 'evil.example' }, { host: 'evil.example:444', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' }];
+    for (const headers of forged) {
       const res = await fetch(`${server.gatehouse.publicUrl}/.well-known/openid-configuration`, { headers });
       const doc = await res.json() as Record<string, string>;
       expect(doc.issuer).toBe(server.url);

@@ -13,6 +13,17 @@ import type { RouteSpec } from './route.js';
 const filterValue = { type: 'string', minLength: 1, maxLength: 255, description: 'exact match' } as const;
 const instant = { type: 'string', format: 'date-time', description: 'RFC 3339, inclusive' } as const;
 
+/** An RFC 3339 bound as a time; one the schema accepts but a Date cannot hold (a leap second, :60) is a 422 problem. */
+function instantOf(query: Record<string, string | undefined>, name: 'from' | 'to'): Date | undefined {
+  const value = query[name];
+  if (value === undefined) return undefined;
+  const time = new Date(value);
+  if (Number.isNaN(time.getTime())) {
+    throw new Invalid([{ entry: `$.${name}`, entry_type: 'query_parameter', rules: [{ rule: 'format', description: 'must be a date-time this server can represent (no leap second)' }] }]);
+  }
+  return time;
+}
+
 export function auditEventRoutes({ manager }: ApiDeps): RouteSpec[] {
   return [
     {
@@ -27,8 +38,8 @@ export function auditEventRoutes({ manager }: ApiDeps): RouteSpec[] {
       handler: async (ctx: Context) => {
         const { page, pageSize } = pageParams(ctx.state.query);
         const q = ctx.state.query as Record<string, string | undefined>;
-        const from = q.from === undefined ? undefined : new Date(q.from);
-        const to = q.to === undefined ? undefined : new Date(q.to);
+        const from = instantOf(q, 'from');
+        const to = instantOf(q, 'to');
         if (from && to && from > to) {
           throw new Invalid([{ entry: '$.to', entry_type: 'query_parameter', rules: [{ rule: 'range', description: 'must not be before from' }] }]);
         }

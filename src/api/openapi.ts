@@ -127,7 +127,7 @@ function errorStatuses(spec: RouteSpec): number[] {
   if (spec.scopes.length || spec.ownClientParam || spec.only) statuses.add(403);
   if (spec.params) statuses.add(404);
   statuses.add(422); // every route checks its query (CONTRACT §4: an unknown parameter is a problem)
-  if (spec.body) for (const s of [400, 413, 415]) statuses.add(s);
+  if (spec.body || spec.method !== 'get') for (const s of [400, 413, 415]) statuses.add(s);
   return [...statuses].sort();
 }
 

@@ -6,6 +6,7 @@ import AjvModule, { type Schema } from 'ajv';
 import type { Context, Middleware } from 'koa';
 import type { Pool } from 'pg';
 import { bearer, onlyFor, ownClient, requireScope } from './auth.js';
+import { emptyBody } from '../schemas/common.js';
 import { validateBody, validateParams, validateQuery } from './validation.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -71,7 +72,10 @@ export function mountRoutes(router: Router, specs: RouteSpec[], { pool, issuer }
     chain.push(validateQuery(spec.query ?? NO_QUERY));
     if (spec.ownClientParam) chain.push(ownClient(spec.ownClientParam));
     if (spec.only) chain.push(onlyFor(spec.only));
+    // A route that takes no body refuses one like any unknown field (CONTRACT §4): a DELETE or an action that
+    // ignored it would quietly accept what its caller meant to change.
     if (spec.body) chain.push(validateBody(spec.body));
+    else if (spec.method !== 'get') chain.push(validateBody(emptyBody));
     chain.push(async (ctx) => {
       const result = await spec.handler(ctx);
       ctx.status = spec.status;

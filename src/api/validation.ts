@@ -1,10 +1,10 @@
 // The API's request readers: JSON bodies, query strings and path parameters, checked against the shared JSON
 // Schemas (src/schemas/) that the OpenAPI document also publishes (CONTRACT §4).
 import type { Schema } from 'ajv';
-import parse from 'co-body';
 import type { Context, Next } from 'koa';
 import { Invalid } from '../domain/errors.js';
-import { MalformedJson, parseJson } from '../http/inputGate.js';
+import { readBodyText } from '../http/body.js';
+import { HostileInput, MalformedJson, parseJson } from '../http/inputGate.js';
 import { compileBody, compileStrings, toEntries } from '../schemas/validate.js';
 import { Malformed } from './errors.js';
 
@@ -19,10 +19,10 @@ export async function readJson(ctx: Context, limit = BODY_LIMIT): Promise<unknow
   if (!ctx.is('application/json', '+json')) ctx.throw(415, 'expected Content-Type: application/json');
   let text: string;
   try {
-    text = await parse.text(ctx, { limit, encoding: 'utf8' });
+    text = await readBodyText(ctx, limit);
   } catch (err) {
     const status = (err as { status?: number }).status;
-    if (status === 413 || status === 415) throw err;
+    if (err instanceof HostileInput || status === 413 || status === 415) throw err;
     throw new Malformed('the body could not be read');
   }
   try {

@@ -4,10 +4,10 @@
 // nothing (CONTRACT §7); a failure renders the form's page again with the problems next to their fields.
 import type Router from '@koa/router';
 import type { Schema } from 'ajv';
-import parse from 'co-body';
 import type { Context, Next } from 'koa';
 import { canonicalClientId, UUID } from '../domain/clients.js';
 import { Conflict, Invalid, NotFound } from '../domain/errors.js';
+import { readBodyText } from '../http/body.js';
 import { parseForm } from '../http/inputGate.js';
 import { compileBody, toEntries } from '../schemas/validate.js';
 import type { Flash, FlashCookie } from './flash.js';
@@ -23,7 +23,7 @@ export async function csrfForm(ctx: Context, next: Next): Promise<void> {
   if (ctx.method !== 'POST') return next();
   if (!ctx.is('application/x-www-form-urlencoded')) ctx.throw(415, 'expected a form');
   // A field sent many times (permissions) stays a list however long it is.
-  const body = parseForm(await parse.text(ctx, { limit: '64kb' }));
+  const body = parseForm(await readBodyText(ctx, '64kb'));
   const token = body._csrf;
   if (typeof token !== 'string' || !csrfTokens.verify(signedIn(ctx).csrfSecret, token)) throw new CsrfRejected();
   delete body._csrf;

@@ -1,8 +1,9 @@
 // Brute-force protection of sign-in (CONTRACT §3 "Login throttling holds under concurrency"): an attempt is taken
 // first, atomically (one upsert per counter in PostgreSQL, shared by every instance), and only then is the password
 // checked, so of any number of simultaneous attempts for one email from one address at most `perAccount` are
-// checked. Counted per (email, address) and per address; a success clears the pair and gives the address its point
-// back, so many people signing in behind one address (a hospital's NAT) are not locked out by each other.
+// checked. Counted per (email, address) and per address; a success gives back the attempt it took (on both counters),
+// so only failures count and people signing in behind one address (a hospital's NAT) do not lock each other out. It
+// does not clear earlier failures: a reset while other attempts are in flight would let them be checked again.
 import type { Pool } from 'pg';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 
@@ -56,10 +57,10 @@ export class LoginThrottle {
     };
   }
 
-  /** A successful sign-in: the pair's counter is cleared and the address gets its attempt back. */
+  /** A successful sign-in gives back the attempt it took. */
   async succeeded(email: string, address: string): Promise<void> {
     await Promise.all([
-      this.#account.delete(LoginThrottle.accountKey(email, address)),
+      this.#account.reward(LoginThrottle.accountKey(email, address), 1),
       this.#address.reward(address.slice(0, 45), 1),
     ]);
   }

@@ -3,7 +3,6 @@
 // no interaction at all meet the same rule where the code is stored (src/oidc/tokenStore.ts). The forms need the
 // interaction cookie, which is SameSite=Lax and path-bound, so a cross-site POST finds no interaction.
 import Router from '@koa/router';
-import parse from 'co-body';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Interaction } from 'oidc-provider';
@@ -16,6 +15,7 @@ import type { LoginThrottle } from '../domain/loginThrottle.js';
 import { listPermissions } from '../domain/permissions.js';
 import { signInScopes } from '../domain/signInPolicy.js';
 import { findUser, verifyPassword } from '../domain/users.js';
+import { readBodyText } from '../http/body.js';
 import { parseForm } from '../http/inputGate.js';
 import { sendPage } from '../http/pages.js';
 import { clientAddress } from '../http/requestContext.js';
@@ -30,7 +30,7 @@ const IDENTITY_DESCRIPTIONS: Record<string, string> = {
 
 async function form(ctx: Context): Promise<Record<string, string | string[]>> {
   if (!ctx.is('application/x-www-form-urlencoded')) ctx.throw(415, 'expected a form');
-  return parseForm(await parse.text(ctx, { limit: '16kb' }));
+  return parseForm(await readBodyText(ctx, '16kb'));
 }
 
 function text(value: unknown, max: number): string {
@@ -147,6 +147,7 @@ export function interactionRouter(provider: Provider, manager: EntityManager, th
 
   router.post('/:uid/abort', async (ctx) => {
     await provider.interactionDetails(ctx.req, ctx.res);
+    await form(ctx); // read through the input gate like every form, though it carries nothing
     return finish(ctx, { error: 'access_denied', error_description: 'the user cancelled' });
   });
 

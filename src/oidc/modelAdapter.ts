@@ -69,9 +69,13 @@ export function modelAdapterFactory(deps: ModelAdapterDeps) {
       if (redemption && !redemption.redeemed) {
         redemption.redeemed = true;
         refused = await store.redeemAndIssue(redemption, row);
+        redemption.won = refused === null;
       } else {
         refused = await store.issue(row);
       }
+      // A concurrent replay revoked the grant after this request redeemed it (CONTRACT §3 "Replays under
+      // concurrency"): this one still succeeds, and what it issues next is simply not stored, revoked with the rest.
+      if (refused === 'grant' && redemption?.won) return;
       if (refused) await refuse(refused, payload);
     }
 
@@ -84,7 +88,7 @@ export function modelAdapterFactory(deps: ModelAdapterDeps) {
         const { state, route, params } = request;
         // Another consumer of the same client cannot redeem, refresh or revoke this one's codes and tokens.
         if (mustBelongToConnection(route, this.model) && state.connection?.connection_id !== row.connection_id) return undefined;
-        if (redeemedModel(route, params) === this.model && !state.redemption) state.redemption = { model: this.model, id, redeemed: false };
+        if (redeemedModel(route, params) === this.model && !state.redemption) state.redemption = { model: this.model, id, redeemed: false, won: false };
         state.tokens.set(id, facts(row));
       }
       return row.payload;

@@ -25,7 +25,10 @@ export interface TokenFacts {
 export interface Redemption {
   model: string;
   id: string;
+  /** The redeem-and-issue statement ran for it. */
   redeemed: boolean;
+  /** It consumed the code or refresh token: this request is the one redemption that succeeds. */
+  won: boolean;
 }
 
 export class OidcRequest {
