@@ -76,8 +76,6 @@ export function createProvider({ config, pool, manager, secrets, keys, tuning = 
     clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
     pkce: { required: () => true },
     allowOmittingSingleRegisteredRedirectUri: false,
-    // OpenID Connect Core §3.1.2.1: the authorization endpoint supports POST as well as GET (and so does end session).
-    enableHttpPostMethods: true,
     rotateRefreshToken: true,
     extraClientMetadata: { properties: CLIENT_EXTRA_METADATA, validator() {} },
     features: {
