@@ -139,6 +139,21 @@ describe('GET /api/audit_events', () => {
     expect(none).toEqual({ data: [], paging: { page_number: 1, page_size: 50, total_entries: 0, total_pages: 0 } });
   });
 
+  test('from and to bound inserted_at inclusively; order=desc gives the newest first (CONTRACT §4)', async () => {
+    const all = (await events('page_size=100')).data as Array<{ id: string; inserted_at: string }>;
+    expect(all.length).toBeGreaterThan(3);
+    const [first, second] = [all[1].inserted_at, all[all.length - 2].inserted_at];
+    const bounded = (await events(`from=${encodeURIComponent(first)}&to=${encodeURIComponent(second)}&page_size=100`)).data as typeof all;
+    expect(bounded.map((e) => e.id)).toEqual(all.filter((e) => e.inserted_at >= first && e.inserted_at <= second).map((e) => e.id));
+    const newest = (await events('order=desc&page_size=100')).data as typeof all;
+    expect(newest.map((e) => e.id)).toEqual([...all].reverse().map((e) => e.id));
+    for (const [query, entry] of [['from=yesterday', '$.from'], ['order=newest', '$.order'], [`from=${encodeURIComponent(second)}&to=${encodeURIComponent(first)}`, '$.to'], ['to=2016-12-31T23:59:60Z', '$.to']]) {
+      const res = await api(server, 'GET', `/api/audit_events?${query}`, { token: admin.token });
+      expect(res.status).toBe(422);
+      expect(res.body.error.invalid[0]).toMatchObject({ entry, entry_type: 'query_parameter' });
+    }
+  });
+
   test('needs audit:read; a non-ADMIN holder sees only its own doing', async () => {
     const msp = await callerOfType(server, 'MSP');
     expect((await api(server, 'GET', '/api/audit_events', { token: msp.token })).body).toEqual({ error: { type: 'forbidden', message: 'Invalid scopes' } });

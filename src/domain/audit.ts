@@ -57,7 +57,8 @@ export async function listAuditEvents(
 ): Promise<{ items: AuditEventView[]; total: number }> {
   const where = new Conditions()
     .equals('target_id', filter.target_id).equals('actor_id', filter.actor_id).equals('action', filter.action)
-    .compare('inserted_at', '>=', filter.from).compare('inserted_at', '<=', filter.to);
+    // Times are shown to the millisecond and stored to the microsecond: `to` takes in its whole millisecond.
+    .compare('inserted_at', '>=', filter.from).compare('inserted_at', '<', filter.to && new Date(filter.to.getTime() + 1));
   return listPage<AuditEventView>(manager, 'audit_events',
     'id, actor_type, actor_id, action, target_type, target_id, request_id, details, inserted_at', where, page, pageSize, order);
 }

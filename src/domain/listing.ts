@@ -21,8 +21,8 @@ export class Conditions {
     return this;
   }
 
-  /** `column` at or after (`>=`) / at or before (`<=`) a value. */
-  compare(column: string, op: '>=' | '<=', value: unknown): this {
+  /** `column` at or after (`>=`), at or before (`<=`) or before (`<`) a value. */
+  compare(column: string, op: '>=' | '<=' | '<', value: unknown): this {
     if (value !== undefined) this.parts.push(`${column} ${op} $${this.values.push(value)}`);
     return this;
   }
