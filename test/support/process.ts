@@ -14,21 +14,22 @@ export interface RunningProcess {
   stop(): Promise<number | null>;
 }
 
-export function startProcess(script: 'src/main.ts' | 'src/cli.ts', env: Record<string, string>, args: string[] = []): RunningProcess {
-  const child = spawn(TSX, [script, ...args], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** A child process whose output is kept; `stop` is how this kind of process is asked to stop. */
+function captured(command: string, args: string[], env: Record<string, string>, detached: boolean, stop: (r: RunningProcess) => Promise<number | null>): RunningProcess {
+  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return {
-    child,
-    output: () => out,
-    exited,
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      return exited;
-    },
-  };
+  const running: RunningProcess = { child, output: () => out, exited, stop: () => stop(running) };
+  return running;
+}
+
+export function startProcess(script: 'src/main.ts' | 'src/cli.ts', env: Record<string, string>, args: string[] = []): RunningProcess {
+  return captured(TSX, [script, ...args], { LOG_LEVEL: 'warn', ...env }, false, async ({ child, exited }) => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    return exited;
+  });
 }
 
 export function runCli(env: Record<string, string>, args: string[]) {
@@ -57,35 +58,23 @@ export async function waitReady(url: string, proc: RunningProcess, timeoutMs = 6
  * so it answers 0 when Gatehouse logged that it stopped (its own exit code is 0 then, src/main.ts).
  */
 export function startNpm(env: Record<string, string>): RunningProcess {
-  const child = spawn('npm', ['start', '--silent'], {
-    cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return {
-    child,
-    output: () => out,
-    exited,
-    async stop() {
+  return captured('npm', ['start', '--silent'], { LOG_LEVEL: 'info', ...env }, true, async ({ child, exited, output }) => {
+    try {
+      process.kill(-child.pid!, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+    await exited;
+    for (;;) {
       try {
-        process.kill(-child.pid!, 'SIGTERM');
+        process.kill(-child.pid!, 0);
       } catch {
-        // already gone
+        break; // no process of the group is left
       }
-      await exited;
-      for (;;) {
-        try {
-          process.kill(-child.pid!, 0);
-        } catch {
-          break; // no process of the group is left
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      return /"msg":"stopped"/.test(out) ? 0 : 1;
-    },
-  };
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return /"msg":"stopped"/.test(output()) ? 0 : 1;
+  });
 }
 
 /** A running instance as the internal-API helpers (support/internal.ts) take it. */
