@@ -60,26 +60,62 @@ const ON_CONFLICT = `ON CONFLICT (model, id) DO UPDATE SET
  * - its grant still exists (a replay revokes the grant: a token issued after it is not stored);
  * - its account may still sign in through the client (a block, deletion or membership removal).
  */
-const GUARD = `SELECT
-  ($8::uuid IS NULL OR EXISTS (SELECT 1 FROM connections k JOIN clients c ON c.id = k.client_id
-    WHERE k.id = $8::uuid AND k.secret_hash = $12::text AND NOT c.is_blocked
-      AND ($13::text[] IS NULL OR $13::text[] <@ c.permissions) FOR SHARE)) AS credential,
-  ($4::text IS NULL OR EXISTS (SELECT 1 FROM oidc_payloads g WHERE g.model = 'Grant' AND g.id = $4::text FOR SHARE)) AS grant_alive,
-  ($10::text IS NULL OR ${maySignInCondition('$10::text', '$7::text')}) AS account`;
+interface IssueStatement {
+  name: string;
+  text: string;
+  values(row: NewRow, redeemed?: { model: string; id: string }): unknown[];
+}
 
-const ISSUE_SQL = `WITH guard AS (${GUARD}, TRUE AS redeemed),
-  stored AS (INSERT INTO oidc_payloads ${COLUMNS} SELECT ${VALUES} FROM guard
-    WHERE credential AND grant_alive AND account ${ON_CONFLICT} RETURNING 1)
-  SELECT redeemed, credential, grant_alive, account FROM guard`;
+/**
+ * The statement that issues a row of this shape. Each shape checks exactly what applies to it and no guard stands
+ * behind an `$n IS NULL OR …`, so PostgreSQL keeps one generic plan per statement instead of planning every call.
+ * The insert's values are $1-$11; the guard's own parameters and the redeemed row follow.
+ */
+function issueStatement(row: NewRow, redeem: boolean): IssueStatement {
+  const bound = row.connectionId !== null;
+  const permissions = bound && row.permissions !== null;
+  const grant = typeof row.payload.grantId === 'string';
+  const account = typeof row.payload.accountId === 'string';
+  const key = `${bound ? 'c' : ''}${permissions ? 'p' : ''}${grant ? 'g' : ''}${account ? 'a' : ''}${redeem ? 'r' : ''}`;
+  return (statements[key] ??= build(bound, permissions, grant, account, redeem, key));
+}
 
-/** The same, consuming the redeemed code or refresh token ($14, $15) first: nothing is issued unless it was unconsumed. */
-const REDEEM_AND_ISSUE_SQL = `WITH redeemed AS (
-    UPDATE oidc_payloads SET consumed_at = now(), payload = payload || jsonb_build_object('consumed', extract(epoch from now())::bigint)
-    WHERE model = $14 AND id = $15 AND consumed_at IS NULL RETURNING 1),
-  guard AS (${GUARD}, EXISTS (SELECT 1 FROM redeemed) AS redeemed),
-  stored AS (INSERT INTO oidc_payloads ${COLUMNS} SELECT ${VALUES} FROM guard
-    WHERE redeemed AND credential AND grant_alive AND account ${ON_CONFLICT} RETURNING 1)
-  SELECT redeemed, credential, grant_alive, account FROM guard`;
+const statements: Record<string, IssueStatement> = {};
+
+function build(bound: boolean, permissions: boolean, grant: boolean, account: boolean, redeem: boolean, key: string): IssueStatement {
+  let n = 11;
+  const secret = bound ? `$${++n}` : '';
+  const held = permissions ? `$${++n}` : '';
+  const redeemed = redeem ? [`$${++n}`, `$${++n}`] : [];
+  const credential = bound
+    ? `EXISTS (SELECT 1 FROM connections k JOIN clients c ON c.id = k.client_id
+        WHERE k.id = $8::uuid AND k.secret_hash = ${secret}::text AND NOT c.is_blocked
+        ${permissions ? `AND ${held}::text[] <@ c.permissions` : ''} FOR SHARE)`
+    : 'TRUE';
+  const grantAlive = grant ? `EXISTS (SELECT 1 FROM oidc_payloads g WHERE g.model = 'Grant' AND g.id = $4 FOR SHARE)` : 'TRUE';
+  const mayAccount = account ? maySignInCondition('$10::text', '$7::text') : 'TRUE';
+  const consumed = redeem ? `redeemed AS (
+      UPDATE oidc_payloads SET consumed_at = now(), payload = payload || jsonb_build_object('consumed', extract(epoch from now())::bigint)
+      WHERE model = ${redeemed[0]} AND id = ${redeemed[1]} AND consumed_at IS NULL RETURNING 1),` : '';
+  const text = `WITH ${consumed}
+    guard AS (SELECT ${redeem ? 'EXISTS (SELECT 1 FROM redeemed)' : 'TRUE'} AS redeemed, ${credential} AS credential,
+      ${grantAlive} AS grant_alive, ${mayAccount} AS account),
+    stored AS (INSERT INTO oidc_payloads ${COLUMNS} SELECT ${VALUES} FROM guard
+      WHERE redeemed AND credential AND grant_alive AND account ${ON_CONFLICT} RETURNING 1)
+    SELECT redeemed, credential, grant_alive, account FROM guard`;
+  return {
+    name: `gh_store_issue_${key || 'plain'}`,
+    text,
+    values(row, redeemedRow) {
+      return [
+        ...insertValues(row),
+        ...(bound ? [row.secretHash] : []),
+        ...(permissions ? [row.permissions] : []),
+        ...(redeemedRow ? [redeemedRow.model, redeemedRow.id] : []),
+      ];
+    },
+  };
+}
 
 const CONSUME_SQL = `UPDATE oidc_payloads SET consumed_at = now(),
     payload = payload || jsonb_build_object('consumed', extract(epoch from now())::bigint)
@@ -100,12 +136,13 @@ function refusal(r: GuardResult): Refusal | null {
   return null;
 }
 
-function values(row: NewRow): unknown[] {
+/** The insert's eleven values ($1-$11). */
+function insertValues(row: NewRow): unknown[] {
   const p = row.payload;
   const text = (v: unknown) => (typeof v === 'string' ? v : null);
   return [
     row.model, row.id, p, text(p.grantId), text(p.uid), text(p.userCode), text(p.clientId),
-    row.connectionId, row.consumerId, text(p.accountId), row.expiresIn ?? null, row.secretHash, row.permissions,
+    row.connectionId, row.consumerId, text(p.accountId), row.expiresIn ?? null,
   ];
 }
 
@@ -146,21 +183,21 @@ export class TokenStore {
   /** Sessions, interactions, grants: stored as they are. */
   async upsert(row: NewRow): Promise<void> {
     await this.pool.query({
-      name: 'gh_store_upsert', text: `INSERT INTO oidc_payloads ${COLUMNS} VALUES (${VALUES}) ${ON_CONFLICT}`, values: values(row).slice(0, 11),
+      name: 'gh_store_upsert', text: `INSERT INTO oidc_payloads ${COLUMNS} VALUES (${VALUES}) ${ON_CONFLICT}`, values: insertValues(row),
     });
   }
 
   /** A code or token, stored only if every guard holds; else why not. */
   async issue(row: NewRow): Promise<Refusal | null> {
-    const { rows } = await this.pool.query<GuardResult>({ name: 'gh_store_issue', text: ISSUE_SQL, values: values(row) });
+    const statement = issueStatement(row, false);
+    const { rows } = await this.pool.query<GuardResult>({ name: statement.name, text: statement.text, values: statement.values(row) });
     return refusal(rows[0]);
   }
 
   /** Redeem-and-issue: consumes `redeemed` and stores the first token issued from it in one statement. */
   async redeemAndIssue(redeemed: { model: string; id: string }, row: NewRow): Promise<Refusal | null> {
-    const { rows } = await this.pool.query<GuardResult>({
-      name: 'gh_store_redeem_and_issue', text: REDEEM_AND_ISSUE_SQL, values: [...values(row), redeemed.model, redeemed.id],
-    });
+    const statement = issueStatement(row, true);
+    const { rows } = await this.pool.query<GuardResult>({ name: statement.name, text: statement.text, values: statement.values(row, redeemed) });
     return refusal(rows[0]);
   }
 
