@@ -6,6 +6,11 @@ import type { EntityManager } from 'typeorm';
 
 const UUID_TEXT = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 
+/** An account id (text, from an OIDC payload) as the users table's uuid; one that is not a UUID is no one (NULL). */
+export function accountUuid(account: string): string {
+  return `(CASE WHEN ${account} ~ '${UUID_TEXT}' THEN (${account})::uuid END)`;
+}
+
 /**
  * The membership row of a user who may sign in through a client. `account` and `client` are SQL expressions of
  * text (an account id that is not a UUID matches no one). With `lock`, the rows read are share-locked until the
@@ -16,7 +21,7 @@ function membershipOf(account: string, client: string, columns: string, lock: bo
   return `SELECT ${columns} FROM memberships m
     JOIN users u ON u.id = m.user_id AND NOT u.is_blocked
     JOIN clients c ON c.id = m.client_id AND NOT c.is_blocked
-    WHERE m.user_id = (CASE WHEN ${account} ~ '${UUID_TEXT}' THEN (${account})::uuid END) AND m.client_id = ${client}
+    WHERE m.user_id = ${accountUuid(account)} AND m.client_id = ${client}
     ${lock ? 'FOR SHARE OF m, u' : ''}`;
 }
 

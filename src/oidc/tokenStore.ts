@@ -6,7 +6,7 @@
 import type { Pool } from 'pg';
 import type { AdapterPayload } from 'oidc-provider';
 import type { ClientType } from '../../entities/index.js';
-import { maySignInCondition } from '../domain/signInPolicy.js';
+import { accountUuid, maySignInCondition } from '../domain/signInPolicy.js';
 
 /** A row with what it was issued through and, for tokens, who holds it now (live permissions and membership). */
 export interface StoredRow {
@@ -35,13 +35,11 @@ export interface NewRow {
 /** Why a code or token was not stored. */
 export type Refusal = 'replayed' | 'credential' | 'grant' | 'account';
 
-const UUID_TEXT = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
-
 /** A token's facts joined to its row: its client's type and permissions and its account's membership, as they are now. */
 export const TOKEN_FACTS = `p.payload, p.connection_id, p.consumer_id, c.client_type, c.permissions, m.scopes AS membership`;
 export const TOKEN_FACTS_JOINS = `LEFT JOIN clients c ON c.id = p.client_id
   LEFT JOIN memberships m ON p.account_id IS NOT NULL AND m.client_id = p.client_id
-    AND m.user_id = (CASE WHEN p.account_id ~ '${UUID_TEXT}' THEN p.account_id::uuid END)`;
+    AND m.user_id = ${accountUuid('p.account_id')}`;
 const LIVE = '(p.expires_at IS NULL OR p.expires_at > now())';
 
 const COLUMNS = '(model, id, payload, grant_id, uid, user_code, client_id, connection_id, consumer_id, account_id, expires_at)';
