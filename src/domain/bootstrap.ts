@@ -2,7 +2,7 @@
 import crypto from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { SYSTEM_ACTOR, recordAudit } from './audit.js';
-import { BUILTIN_PERMISSIONS } from './permissions.js';
+import { BUILTIN_PERMISSIONS, defaultPermissions } from './permissions.js';
 import type { Secrets } from './secrets.js';
 
 export const CONSOLE_SETTING = 'console';
@@ -42,7 +42,7 @@ export async function bootstrapAdmin(
   const passwordHash = await bcrypt.hash(password ?? generatedPassword!, 11);
   const clientId = crypto.randomUUID();
   const redirectUri = `${issuer}/console/callback`;
-  const permissions = BUILTIN_PERMISSIONS.filter((p) => p !== 'printer:report');
+  const permissions = defaultPermissions('ADMIN');
   let existingUser = false;
   await manager.transaction(async (tx) => {
     // Taking the setting's key first makes a concurrent second bootstrap fail instead of doubling up.

@@ -7,8 +7,11 @@ import { type Actor, recordAudit } from './audit.js';
 export const BUILTIN_PERMISSIONS = [
   'client:read', 'client:write', 'connection:read', 'connection:write', 'connection:refresh_secret',
   'connection:delete', 'service:read', 'service:write', 'printer:read', 'printer:write', 'printer:report',
-  'permission:write', 'token:introspect', 'audit:read',
+  'permission:write', 'token:introspect', 'audit:read', 'print:submit',
 ] as const;
+
+/** The acts of a print service and of a portal, which an ADMIN client does not do itself (CONTRACT §5). */
+const NOT_FOR_ADMIN: readonly string[] = ['printer:report', 'print:submit'];
 
 /** Scopes every client may be granted without a permission: they describe the user, not an API. */
 export const IDENTITY_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
@@ -22,7 +25,7 @@ const CONNECTION_SELF_SERVICE = [
 export function defaultPermissions(type: ClientType): string[] {
   switch (type) {
     case 'ADMIN':
-      return BUILTIN_PERMISSIONS.filter((p) => p !== 'printer:report');
+      return BUILTIN_PERMISSIONS.filter((p) => !NOT_FOR_ADMIN.includes(p));
     case 'MSP':
     case 'PHARMACY':
     case 'MIS':
