@@ -13,6 +13,8 @@ export interface Config {
   codeTtl: number;
   logLevel: string;
   dbPoolSize: number;
+  /** Seconds a claimed print job stays with its claim before it is queued again (CONTRACT §9). */
+  printJobLeaseSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -88,6 +90,7 @@ export function loadConfig(env: Env = process.env): Config {
     codeTtl: integer('CODE_TTL', 60, 1, 86_400),
     logLevel,
     dbPoolSize: integer('DB_POOL_SIZE', 10, 1, 200),
+    printJobLeaseSeconds: integer('PRINT_JOB_LEASE_SECONDS', 300, 1, 86_400),
   };
   if (problems.length) throw new ConfigError(problems);
   return config;
