@@ -31,12 +31,16 @@ export interface RouteSpec {
   params?: Schema;
   query?: Schema;
   body?: Schema;
+  /** Largest body the route reads, when it takes more than the API's 64 KiB (a print job's document, CONTRACT §9). */
+  bodyLimit?: string;
   /** Status of success; 204 sends no body. */
   status: 200 | 201 | 204;
   /** Schema of one item of `data`; unknown fields are stripped from responses before they are sent. */
   response?: Schema;
   /** `data` is a list with `paging`. */
   list?: boolean;
+  /** `data` is an array of `response` items without `paging` (what a print service claims, CONTRACT §9). */
+  many?: boolean;
   /** Error statuses the handler itself may answer (404, 409), for the OpenAPI document. */
   errors?: Array<404 | 409>;
   /** The handler sets ctx.body and ctx.type itself (non-JSON responses); `produces` names the media type. */
@@ -70,7 +74,7 @@ export function mountRoutes(router: Router, specs: RouteSpec[], provider: Provid
     if (spec.query) chain.push(validateQuery(spec.query));
     if (spec.ownClientParam) chain.push(ownClient(spec.ownClientParam));
     chain.push(...(spec.guards ?? []));
-    if (spec.body) chain.push(validateBody(spec.body));
+    if (spec.body) chain.push(validateBody(spec.body, spec.bodyLimit));
     chain.push(async (ctx) => {
       const result = await spec.handler(ctx);
       ctx.status = spec.status;

@@ -9,12 +9,12 @@ import { Malformed } from './errors.js';
 
 export const BODY_LIMIT = '64kb';
 
-/** Reads a JSON body: 415 for another media type, 413 over 64 KiB, 400 request_malformed when unparseable. */
-export async function readJson(ctx: Context): Promise<unknown> {
+/** Reads a JSON body: 415 for another media type, 413 over `limit` (64 KiB), 400 request_malformed when unparseable. */
+export async function readJson(ctx: Context, limit = BODY_LIMIT): Promise<unknown> {
   if (!ctx.request.length && !ctx.get('transfer-encoding')) return {};
   if (!ctx.is('application/json', '+json')) ctx.throw(415, 'expected Content-Type: application/json');
   try {
-    return await parse.json(ctx, { limit: BODY_LIMIT, strict: true });
+    return await parse.json(ctx, { limit, strict: true });
   } catch (err) {
     const status = (err as { status?: number }).status;
     if (status === 413 || status === 415) throw err;
@@ -23,10 +23,10 @@ export async function readJson(ctx: Context): Promise<unknown> {
 }
 
 /** Parses and validates the JSON body; the valid body is left in ctx.state.body. */
-export function validateBody(schema: Schema) {
+export function validateBody(schema: Schema, limit = BODY_LIMIT) {
   const check = compileBody(schema);
   return async (ctx: Context, next: Next) => {
-    const body = await readJson(ctx);
+    const body = await readJson(ctx, limit);
     if (!check(body)) throw new Invalid(toEntries(check.errors, 'json_data_property'));
     ctx.state.body = body;
     await next();

@@ -25,6 +25,12 @@ export interface AuditEventView {
 
 const SECRET_KEYS = /secret|password|hash|token/i;
 
+function assertNoSecrets(details: Record<string, unknown>): void {
+  for (const key of Object.keys(details)) {
+    if (SECRET_KEYS.test(key)) throw new Error(`audit details must not carry ${key}`);
+  }
+}
+
 export async function recordAudit(
   manager: EntityManager,
   actor: Actor,
@@ -32,13 +38,29 @@ export async function recordAudit(
   target: { type: string; id: string },
   details: Record<string, unknown> = {},
 ): Promise<void> {
-  for (const key of Object.keys(details)) {
-    if (SECRET_KEYS.test(key)) throw new Error(`audit details must not carry ${key}`);
-  }
+  assertNoSecrets(details);
   await manager.query(
     `INSERT INTO audit_events (actor_type, actor_id, action, target_type, target_id, request_id, details)
      VALUES ($1, $2, $3, $4, $5, $6, $7)`,
     [actor.type, actor.id, action, target.type, target.id, actor.requestId, JSON.stringify(details)],
+  );
+}
+
+/** One event per target in one statement: the same act on many things (e.g. the queued jobs a disabled printer cancels). */
+export async function recordAuditEach(
+  manager: EntityManager,
+  actor: Actor,
+  action: string,
+  events: Array<{ target: { type: string; id: string }; details: Record<string, unknown> }>,
+): Promise<void> {
+  if (!events.length) return;
+  for (const event of events) assertNoSecrets(event.details);
+  await manager.query(
+    `INSERT INTO audit_events (actor_type, actor_id, action, target_type, target_id, request_id, details)
+     SELECT $1, $2, $3, e.target_type, e.target_id, $4, e.details
+     FROM jsonb_to_recordset($5::jsonb) AS e(target_type text, target_id text, details jsonb)`,
+    [actor.type, actor.id, action, actor.requestId,
+      JSON.stringify(events.map((e) => ({ target_type: e.target.type, target_id: e.target.id, details: e.details })))],
   );
 }
 
