@@ -1,0 +1,194 @@
+// How queued print jobs reach print services (CONTRACT §9): claims take jobs with row locks that skip locked rows,
+// so each job goes to exactly one claim whichever instance serves it; a claim that finds none waits in memory,
+// holding no database connection, until a notification says a job may be there; leases that run out put jobs
+// back in the queue, and the third time fail them.
+import type { EntityManager } from 'typeorm';
+import type { Logger } from '../log.js';
+import type { Notifications, Queryable } from '../notifications.js';
+import { SYSTEM_ACTOR, recordAuditEach } from './audit.js';
+import { JOB_COLUMNS, type JobAnnouncer, type PrintJobView, auditCancels, auditDetails } from './printJobs.js';
+
+export const PRINT_JOBS_CHANNEL = 'print_jobs';
+/** A job whose third claim is not reported in time fails with "lease expired" (§9). */
+export const MAX_CLAIMS = 3;
+const SWEEP_BATCH = 500;
+const J_COLUMNS = JOB_COLUMNS.split(', ').map((c) => `j.${c}`).join(', ');
+
+export interface ClaimedJob extends PrintJobView {
+  /** Base64, for the claiming service only. */
+  document: string;
+}
+
+/**
+ * Up to `limit` queued jobs of the service on its enabled printers, oldest first, now `printing` under a lease.
+ * SKIP LOCKED: concurrent claims (any instance) pass over the rows another claim is taking, never share one.
+ */
+export async function claimJobs(manager: EntityManager, serviceId: string, limit: number, leaseSeconds: number): Promise<ClaimedJob[]> {
+  const rows: Array<PrintJobView & { document: Buffer }> = await manager.query(
+    `WITH picked AS (
+       SELECT j.id FROM print_jobs j JOIN service_printers sp ON sp.id = j.printer_id AND sp.enabled
+       WHERE j.service_id = $1 AND j.status = 'queued'
+       ORDER BY j.inserted_at, j.id LIMIT $2
+       FOR UPDATE OF j SKIP LOCKED),
+     claimed AS (
+       UPDATE print_jobs j SET status = 'printing', attempts = j.attempts + 1,
+         lease_expires_at = now() + make_interval(secs => $3), updated_at = now()
+       FROM picked WHERE j.id = picked.id
+       RETURNING ${J_COLUMNS}, j.document)
+     SELECT * FROM claimed ORDER BY inserted_at, id`,
+    [serviceId, limit, leaseSeconds],
+  );
+  return rows.map((row) => ({ ...row, document: row.document.toString('base64') }));
+}
+
+/**
+ * One batch of jobs whose lease ran out: back to the queue, or `failed` ("lease expired") after the third claim,
+ * or `canceled` when their printer was disabled or removed meanwhile (a disabled printer keeps no queued jobs).
+ * Safe on every instance at once: SKIP LOCKED, and locking re-reads each row, so a job is swept once. Returns the services woken.
+ */
+export async function sweepExpiredLeases(manager: EntityManager, announce: JobAnnouncer): Promise<{ swept: number; requeued: string[] }> {
+  return manager.transaction(async (tx) => {
+    const rows: Array<PrintJobView> = await tx.query(
+      `WITH expired AS (
+         SELECT j.id, j.attempts >= $2 AS exhausted, coalesce(sp.enabled, false) AS printable
+         FROM print_jobs j LEFT JOIN service_printers sp ON sp.id = j.printer_id
+         WHERE j.status = 'printing' AND j.lease_expires_at <= now()
+         ORDER BY j.lease_expires_at LIMIT $1
+         FOR UPDATE OF j SKIP LOCKED),
+       swept AS (
+         UPDATE print_jobs j SET
+           status = CASE WHEN e.exhausted THEN 'failed' WHEN e.printable THEN 'queued' ELSE 'canceled' END,
+           error = CASE WHEN e.exhausted THEN 'lease expired' ELSE j.error END,
+           document = CASE WHEN e.printable AND NOT e.exhausted THEN j.document END,
+           lease_expires_at = NULL, updated_at = now()
+         FROM expired e WHERE j.id = e.id
+         RETURNING ${J_COLUMNS})
+       SELECT * FROM swept ORDER BY inserted_at, id`,
+      [SWEEP_BATCH, MAX_CLAIMS],
+    );
+    const failed = rows.filter((job) => job.status === 'failed');
+    await recordAuditEach(tx, SYSTEM_ACTOR, 'print_job.failed', failed.map((job) => ({
+      target: { type: 'print_job', id: job.id }, details: { ...auditDetails(job), reason: 'lease expired' },
+    })));
+    await auditCancels(tx, SYSTEM_ACTOR, rows.filter((job) => job.status === 'canceled'), 'printer unavailable');
+    const requeued = [...new Set(rows.filter((job) => job.status === 'queued').map((job) => job.service_id))];
+    for (const serviceId of requeued) await announce(tx, serviceId);
+    return { swept: rows.length, requeued };
+  });
+}
+
+export interface PrintQueueOptions {
+  leaseSeconds: number;
+  /** Aborted when the instance is closing: waiting claims answer at once with what they have. */
+  closing: AbortSignal;
+  log: Logger;
+}
+
+/** One instance's side of the queue: its waiting claims and its lease sweeper. */
+export class PrintQueue {
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly unsubscribe: () => void;
+  private readonly sweeper: NodeJS.Timeout;
+  private sleeping = 0;
+  private sweeping = false;
+  private sweepFailing = false;
+
+  constructor(private readonly manager: EntityManager, private readonly notifications: Notifications, private readonly options: PrintQueueOptions) {
+    // A payload names a service; null means notifications may have been missed, so every waiting claim looks again.
+    this.unsubscribe = notifications.subscribe(PRINT_JOBS_CHANNEL, (serviceId) => this.wake(serviceId));
+    // A lease runs out at most a quarter of it (and never more than 5 s) before the sweeper notices.
+    this.sweeper = setInterval(() => void this.sweep(), Math.min(5000, Math.max(200, (options.leaseSeconds * 1000) / 4)));
+    this.sweeper.unref();
+    options.closing.addEventListener('abort', () => this.close(), { once: true });
+  }
+
+  /** The JobAnnouncer of this instance: a notification on the shared channel, sent when `via` commits. */
+  readonly announce: JobAnnouncer = (via: Queryable, serviceId: string) => this.notifications.publish(via, PRINT_JOBS_CHANNEL, serviceId);
+
+  /**
+   * Claims up to `limit` jobs; when none is queued, waits up to `waitSeconds` for one to be announced, without a
+   * database connection. Ends early with what it has (nothing) when `signal` or the instance's closing aborts.
+   */
+  async claim(serviceId: string, limit: number, waitSeconds: number, signal: AbortSignal): Promise<ClaimedJob[]> {
+    const stopped = () => signal.aborted || this.options.closing.aborted;
+    const deadline = Date.now() + waitSeconds * 1000;
+    for (;;) {
+      if (stopped()) return [];
+      // Wait-listed before looking: a job announced between the look and the wait still wakes this claim.
+      const waiter = this.waitList(serviceId);
+      try {
+        const jobs = await claimJobs(this.manager, serviceId, limit, this.options.leaseSeconds);
+        const left = deadline - Date.now();
+        if (jobs.length || left <= 0 || stopped()) return jobs;
+        this.sleeping++;
+        await firstOf(waiter.woken, left, [signal, this.options.closing]).finally(() => this.sleeping--);
+      } finally {
+        waiter.leave();
+      }
+    }
+  }
+
+  /** Claims on this instance that found nothing and are waiting now, with no connection (for tests and metrics). */
+  get waiting(): number {
+    return this.sleeping;
+  }
+
+  /** Ends every lease that ran out, batch after batch, however large the backlog. */
+  async sweep(): Promise<void> {
+    if (this.sweeping || this.options.closing.aborted) return;
+    this.sweeping = true;
+    try {
+      let swept: number;
+      do ({ swept } = await sweepExpiredLeases(this.manager, this.announce)); while (swept === SWEEP_BATCH && !this.options.closing.aborted);
+      if (this.sweepFailing) this.options.log.info('the print job lease sweeper works again');
+      this.sweepFailing = false;
+    } catch (err) {
+      // Said once when it starts failing, not every few seconds of an outage.
+      if (!this.sweepFailing) this.options.log.warn({ err: { message: (err as Error).message } }, 'the print job lease sweeper failed');
+      this.sweepFailing = true;
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
+  private close(): void {
+    clearInterval(this.sweeper);
+    this.unsubscribe();
+    this.wake(null);
+  }
+
+  private wake(serviceId: string | null): void {
+    const sets = serviceId === null ? [...this.waiters.values()] : [this.waiters.get(serviceId) ?? new Set<() => void>()];
+    for (const set of sets) for (const wake of [...set]) wake();
+  }
+
+  private waitList(serviceId: string): { woken: Promise<void>; leave(): void } {
+    let set = this.waiters.get(serviceId);
+    if (!set) this.waiters.set(serviceId, (set = new Set()));
+    const waiters = set;
+    let wake!: () => void;
+    const woken = new Promise<void>((resolve) => (wake = resolve));
+    waiters.add(wake);
+    return {
+      woken,
+      leave: () => {
+        waiters.delete(wake);
+        if (!waiters.size && this.waiters.get(serviceId) === waiters) this.waiters.delete(serviceId);
+      },
+    };
+  }
+}
+
+/** Resolves when `woken` does, after `ms`, or when a signal aborts, whichever comes first; leaves no listener behind. */
+function firstOf(woken: Promise<void>, ms: number, signals: AbortSignal[]): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      for (const signal of signals) signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    for (const signal of signals) signal.addEventListener('abort', done, { once: true });
+    void woken.then(done);
+  });
+}
