@@ -7,6 +7,7 @@ import type Provider from 'oidc-provider';
 import { type Config, ConfigError } from './config.js';
 import { type Database, isReady, migrate, openDatabase } from './db.js';
 import { LoginThrottle } from './domain/loginThrottle.js';
+import { PrintQueue } from './domain/printQueue.js';
 import { Secrets } from './domain/secrets.js';
 import { requestContext } from './http.js';
 import { renderApiErrors } from './api/errors.js';
@@ -14,6 +15,7 @@ import { apiRouter } from './api/index.js';
 import { consoleRouter } from './console/index.js';
 import { internalRouter } from './internal/router.js';
 import type { Logger } from './log.js';
+import { type Notifications, openNotifications } from './notifications.js';
 import { purgeExpired } from './oidc/adapter.js';
 import { interactionRouter } from './oidc/interactions.js';
 import { loadPepper, loadProviderKeys } from './oidc/keys.js';
@@ -25,6 +27,8 @@ export interface Gatehouse {
   db: Database;
   provider: Provider;
   secrets: Secrets;
+  notifications: Notifications;
+  printQueue: PrintQueue;
   publicUrl: string;
   internalUrl: string;
   close(): Promise<void>;
@@ -36,6 +40,9 @@ const PURGE_EVERY_MS = 10 * 60 * 1000;
 
 export async function startGatehouse(config: Config, log: Logger): Promise<Gatehouse> {
   const db = await openDatabase(config);
+  // Aborted first thing in close(): waiting print job claims answer before their connections close (CONTRACT §9).
+  const closing = new AbortController();
+  let notifications: Notifications | undefined;
   try {
     await migrate(db);
     const manager = db.dataSource.manager;
@@ -45,13 +52,15 @@ export async function startGatehouse(config: Config, log: Logger): Promise<Gateh
     const keys = await loadProviderKeys(manager);
     const provider = createProvider({ config, pool: db.pool, manager, secrets, keys, log });
     provider.use(requestContext(log));
+    const signals = (notifications = await openNotifications(db, config.databaseUrl, log));
+    const printQueue = new PrintQueue(manager, signals, { leaseSeconds: config.printJobLeaseSeconds, closing: closing.signal, log });
 
     const app = new Koa();
     app.use(requestContext(log));
     app.use(htmlErrors(log));
     app.use(healthRouter(db).routes());
     app.use(apiErrorsFor('/api'));
-    app.use(apiRouter({ manager, pool: db.pool, secrets, provider }).routes());
+    app.use(apiRouter({ manager, pool: db.pool, secrets, provider, printQueue }).routes());
     app.use(interactionRouter(provider, manager, new LoginThrottle(db.pool)).routes());
     app.use(consoleRouter({ manager, secrets, provider, issuer: config.issuer, cookieKeys: keys.cookieKeys }).routes());
 
@@ -75,16 +84,22 @@ export async function startGatehouse(config: Config, log: Logger): Promise<Gateh
     const publicPort = (publicServer.address() as AddressInfo).port;
     const internalPort = (internalServer.address() as AddressInfo).port;
     return {
-      config, db, provider, secrets,
+      config, db, provider, secrets, notifications: signals, printQueue,
       publicUrl: `http://127.0.0.1:${publicPort}`,
       internalUrl: `http://${config.internalHost}:${internalPort}`,
       async close() {
         clearInterval(purge);
+        closing.abort();
+        // The claims just woken write their answers within this turn of the event loop.
+        await new Promise((resolve) => setImmediate(resolve));
         await Promise.all([close(publicServer), close(internalServer)]);
+        await signals.close();
         await db.close();
       },
     };
   } catch (err) {
+    closing.abort();
+    await notifications?.close().catch(() => undefined);
     await db.close().catch(() => undefined);
     throw err;
   }

@@ -2,6 +2,7 @@
 import type Provider from 'oidc-provider';
 import type { Pool } from 'pg';
 import type { EntityManager } from 'typeorm';
+import type { PrintQueue } from '../domain/printQueue.js';
 import type { Secrets } from '../domain/secrets.js';
 
 export interface ApiDeps {
@@ -9,4 +10,6 @@ export interface ApiDeps {
   pool: Pool;
   secrets: Secrets;
   provider: Provider;
+  /** This instance's side of the print job queue: waiting claims and announcements (CONTRACT §9). */
+  printQueue: PrintQueue;
 }

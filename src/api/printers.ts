@@ -16,7 +16,7 @@ import {
 import { servicePath } from '../schemas/services.js';
 
 /** Only a print service reports printers, and only its own (CONTRACT §4: another type's token → 403). */
-async function printServiceOnly(ctx: Context, next: Next): Promise<void> {
+export async function printServiceOnly(ctx: Context, next: Next): Promise<void> {
   if (callerOf(ctx).clientType !== 'PRINT_SERVICE') throw new Forbidden('forbidden');
   await next();
 }
