@@ -214,3 +214,21 @@ test('the document and the title never reach the logs or the audit log', async (
   const audited = rows.map((r) => r.text).join('\n');
   for (const leak of [png.toString('base64'), PDF.toString('base64'), 'Ivanenko', 'Prescription 0001', 'asthma']) expect(audited).not.toContain(leak);
 });
+
+test('no job is left queued on a printer disabled while jobs are being submitted to it', async () => {
+  for (let round = 0; round < 5; round++) {
+    const service = await printService(server, admin, { Racy: 'online' });
+    const printer = service.printers.Racy.id;
+    const submits = Array.from({ length: 16 }, () => submit(server, portal.token, printer));
+    await new Promise((r) => setTimeout(r, 5 * round));
+    const off = adminApi('PATCH', `/api/services/${service.id}/printers/${printer}`, { enabled: false });
+    const statuses = (await Promise.all(submits)).map((r) => r.status);
+    expect((await off).status).toBe(200);
+    expect(statuses.every((s) => s === 201 || s === 409)).toBe(true);
+    const [left] = await server.gatehouse.db.dataSource.query(
+      `SELECT count(*) FILTER (WHERE status = 'queued')::int AS queued, count(*)::int AS jobs FROM print_jobs WHERE printer_id = $1`, [printer],
+    );
+    expect(left.queued).toBe(0);
+    expect(left.jobs).toBe(statuses.filter((s) => s === 201).length);
+  }
+});
