@@ -157,6 +157,8 @@ export class PrintQueue {
     this.wake(null);
   }
 
+  // Every claim of the service wakes, not one: a notification may stand for several jobs, and a woken claim whose
+  // client has left would otherwise swallow the wake-up. Claims of one service on one instance are few.
   private wake(serviceId: string | null): void {
     const sets = serviceId === null ? [...this.waiters.values()] : [this.waiters.get(serviceId) ?? new Set<() => void>()];
     for (const set of sets) for (const wake of [...set]) wake();
