@@ -1,5 +1,6 @@
 // CONTRACT §9 leases, with PRINT_JOB_LEASE_SECONDS=1: a claimed job not reported in time is queued again (and a
 // claim waiting for it gets it), after its third claim it is failed with "lease expired" and its document deleted.
+import { ConfigError, loadConfig } from '../src/config.js';
 import { type ApiCaller, api, callerOfType } from './support/api.js';
 import { PDF, type PrintService, claim, printService, reportJob, submit } from './support/printing.js';
 import { startServer, type TestServer } from './support/server.js';
@@ -71,4 +72,20 @@ test('a lease that runs out on a printer disabled meanwhile cancels the job inst
   expect(await jobOf(id)).toMatchObject({ status: 'printing' });
   expect(await until(id, 'canceled')).toMatchObject({ status: 'canceled', attempts: 1 });
   expect(await documentOf(id)).toBeNull();
+});
+
+test('PRINT_JOB_LEASE_SECONDS defaults to 300; anything but a whole number of seconds from 1 is one line naming it', () => {
+  expect(loadConfig({}).printJobLeaseSeconds).toBe(300);
+  expect(loadConfig({ PRINT_JOB_LEASE_SECONDS: '1' }).printJobLeaseSeconds).toBe(1);
+  for (const bad of ['0', '-1', '1.5', '5m', '86401']) {
+    const err = (() => {
+      try {
+        loadConfig({ PRINT_JOB_LEASE_SECONDS: bad });
+      } catch (e) {
+        return e as ConfigError;
+      }
+    })();
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err!.problems).toEqual([expect.stringMatching(/^PRINT_JOB_LEASE_SECONDS: must be an integer from 1 to 86400/)]);
+  }
 });
