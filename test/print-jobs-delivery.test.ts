@@ -124,3 +124,17 @@ test('an instance whose LISTEN connection is killed gets it back by itself and s
     await admin.end();
   }
 });
+
+test('bursts of jobs reach every claim waiting on either instance, none waits for its claim to time out', async () => {
+  const WAIT = 6;
+  for (let round = 0; round < 10; round++) {
+    const started = Date.now();
+    const claims = Array.from({ length: 6 }, (_, k) => claim(k % 2 ? b : a, service.token, { wait: WAIT }));
+    await Promise.all([a, b].map((server) => waitingOn(server, 3)));
+    const ids = await Promise.all(Array.from({ length: 6 }, async (_, i) => (await submit(i % 2 ? a : b, portal.token, printers()[i % 2])).body.data.id));
+    const got = (await Promise.all(claims)).map((r) => r.body.data.map((j: { id: string }) => j.id));
+    expect(got.map((g) => g.length)).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(got.flat().sort()).toEqual([...ids].sort());
+    expect(Date.now() - started).toBeLessThan((WAIT - 1) * 1000);
+  }
+});

@@ -56,6 +56,19 @@ test('an unreported claim returns to the queue; the third runs out and fails the
   })]);
 });
 
+test('jobs queued again together reach every claim waiting for them, not only the first one woken', async () => {
+  const printer = service.printers.Slow.id;
+  const ids = await Promise.all([1, 2, 3].map(async () => (await submit(server, portal.token, printer)).body.data.id as string));
+  expect((await claim(server, service.token, { limit: 3 })).body.data).toHaveLength(3);
+  // One sweep queues all three again with one notification for the service.
+  const started = Date.now();
+  const claims = await Promise.all([1, 2, 3].map(() => claim(server, service.token, { wait: 6, limit: 1 })));
+  expect(claims.map((r) => r.body.data.length)).toEqual([1, 1, 1]);
+  expect(claims.map((r) => r.body.data[0].id).sort()).toEqual([...ids].sort());
+  expect(Date.now() - started).toBeLessThan(5000);
+  for (const id of ids) await reportJob(server, service.token, id, { status: 'printed' });
+});
+
 test('a job reported within its lease stays as reported', async () => {
   const { id } = (await submit(server, portal.token, service.printers.Other.id)).body.data;
   await claim(server, service.token);

@@ -84,9 +84,16 @@ export interface PrintQueueOptions {
   log: Logger;
 }
 
+interface Waiter {
+  woken: Promise<void>;
+  /** Set when a notification chose this claim: it must look, or hand the wake-up to another claim. */
+  wasWoken: boolean;
+  wake(): void;
+}
+
 /** One instance's side of the queue: its waiting claims and its lease sweeper. */
 export class PrintQueue {
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly unsubscribe: () => void;
   private readonly sweeper: NodeJS.Timeout;
   private sleeping = 0;
@@ -94,8 +101,9 @@ export class PrintQueue {
   private sweepFailing = false;
 
   constructor(private readonly manager: EntityManager, private readonly notifications: Notifications, private readonly options: PrintQueueOptions) {
-    // A payload names a service; null means notifications may have been missed, so every waiting claim looks again.
-    this.unsubscribe = notifications.subscribe(PRINT_JOBS_CHANNEL, (serviceId) => this.wake(serviceId));
+    // A payload names a service: one of its waiting claims looks. Null means notifications may have been missed:
+    // every waiting claim looks.
+    this.unsubscribe = notifications.subscribe(PRINT_JOBS_CHANNEL, (serviceId) => (serviceId === null ? this.wakeAll() : this.wakeOne(serviceId)));
     // A lease runs out at most a quarter of it (and never more than 5 s) before the sweeper notices.
     this.sweeper = setInterval(() => void this.sweep(), Math.min(5000, Math.max(200, (options.leaseSeconds * 1000) / 4)));
     this.sweeper.unref();
@@ -116,14 +124,23 @@ export class PrintQueue {
       if (stopped()) return [];
       // Wait-listed before looking: a job announced between the look and the wait still wakes this claim.
       const waiter = this.waitList(serviceId);
+      let handOn = false;
       try {
         const jobs = await claimJobs(this.manager, serviceId, limit, this.options.leaseSeconds);
         const left = deadline - Date.now();
-        if (jobs.length || left <= 0 || stopped()) return jobs;
+        if (jobs.length || left <= 0 || stopped()) {
+          // A wake-up during the look may be for a job committed after it began, and a full batch may leave more
+          // behind: another waiting claim looks.
+          handOn = waiter.wasWoken || jobs.length === limit;
+          return jobs;
+        }
         this.sleeping++;
         await firstOf(waiter.woken, left, [signal, this.options.closing]).finally(() => this.sleeping--);
+        handOn = waiter.wasWoken && stopped();
+        if (handOn) return [];
       } finally {
-        waiter.leave();
+        this.leave(serviceId, waiter);
+        if (handOn) this.wakeOne(serviceId);
       }
     }
   }
@@ -154,30 +171,44 @@ export class PrintQueue {
   private close(): void {
     clearInterval(this.sweeper);
     this.unsubscribe();
-    this.wake(null);
+    this.wakeAll();
   }
 
-  // Every claim of the service wakes, not one: a notification may stand for several jobs, and a woken claim whose
-  // client has left would otherwise swallow the wake-up. Claims of one service on one instance are few.
-  private wake(serviceId: string | null): void {
-    const sets = serviceId === null ? [...this.waiters.values()] : [this.waiters.get(serviceId) ?? new Set<() => void>()];
-    for (const set of sets) for (const wake of [...set]) wake();
+  // One claim per notification, not all of them: the others would only find the job taken. A claim that cannot
+  // take everything hands the wake-up on (see claim()), so no announced job waits while a claim waits.
+  private wakeOne(serviceId: string): void {
+    const set = this.waiters.get(serviceId);
+    const first = set?.values().next().value;
+    if (!set || !first) return;
+    set.delete(first);
+    first.wake();
   }
 
-  private waitList(serviceId: string): { woken: Promise<void>; leave(): void } {
+  private wakeAll(): void {
+    for (const set of this.waiters.values()) for (const waiter of [...set]) waiter.wake();
+    this.waiters.clear();
+  }
+
+  private waitList(serviceId: string): Waiter {
     let set = this.waiters.get(serviceId);
     if (!set) this.waiters.set(serviceId, (set = new Set()));
-    const waiters = set;
-    let wake!: () => void;
-    const woken = new Promise<void>((resolve) => (wake = resolve));
-    waiters.add(wake);
-    return {
-      woken,
-      leave: () => {
-        waiters.delete(wake);
-        if (!waiters.size && this.waiters.get(serviceId) === waiters) this.waiters.delete(serviceId);
+    let resolve!: () => void;
+    const waiter: Waiter = {
+      woken: new Promise<void>((r) => (resolve = r)),
+      wasWoken: false,
+      wake: () => {
+        waiter.wasWoken = true;
+        resolve();
       },
     };
+    set.add(waiter);
+    return waiter;
+  }
+
+  private leave(serviceId: string, waiter: Waiter): void {
+    const set = this.waiters.get(serviceId);
+    set?.delete(waiter);
+    if (set && !set.size) this.waiters.delete(serviceId);
   }
 }
 
