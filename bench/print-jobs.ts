@@ -152,12 +152,15 @@ async function latency(servers: Server[], s: Awaited<ReturnType<typeof seed>>): 
   });
   const same: number[] = [];
   const other: number[] = [];
+  const submits: number[] = [];
   await new Promise((r) => setTimeout(r, 1000)); // every claimer is waiting
   for (let n = 0; n < LATENCY_JOBS; n++) {
     const instance = n % servers.length;
     const next = new Promise<{ id: string; at: bigint; instance: number }>((resolve) => (claimed = resolve));
     const at = now();
-    const [id, got] = await Promise.all([submit(servers[instance], s.portalToken, s.printerIds[n % s.printerIds.length], `Latency ${n}`), next]);
+    const submitted = submit(servers[instance], s.portalToken, s.printerIds[n % s.printerIds.length], `Latency ${n}`)
+      .finally(() => submits.push(ms(at, now())));
+    const [id, got] = await Promise.all([submitted, next]);
     if (got.id !== id) throw new Error(`claimed ${got.id} while ${id} was the only job`);
     (got.instance === instance ? same : other).push(ms(at, got.at));
     await new Promise((r) => setTimeout(r, 50)); // the claimer that took it reports it and waits again
@@ -168,6 +171,7 @@ async function latency(servers: Server[], s: Awaited<ReturnType<typeof seed>>): 
     ({ scenario, jobs: values.length, jobsPerSecond: null, p50: percentile(values, 50), p99: percentile(values, 99), note });
   return [
     row('submit → claim, 4 claims waiting', all, 'one job at a time; submit sent → claimer holds the document'),
+    row('… the submit request alone', submits, 'submit sent → its 201 received'),
     row('… the claim that got it waited on the instance that took the submit', same, ''),
     row('… the claim that got it waited on the other instance', other, 'woken through PostgreSQL NOTIFY'),
   ];
