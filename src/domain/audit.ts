@@ -46,22 +46,34 @@ export async function recordAudit(
   );
 }
 
-/** One event per target in one statement: the same act on many things (e.g. the queued jobs a disabled printer cancels). */
-export async function recordAuditEach(
-  manager: EntityManager,
-  actor: Actor,
-  action: string,
-  events: Array<{ target: { type: string; id: string }; details: Record<string, unknown> }>,
-): Promise<void> {
-  if (!events.length) return;
-  for (const event of events) assertNoSecrets(event.details);
-  await manager.query(
-    `INSERT INTO audit_events (actor_type, actor_id, action, target_type, target_id, request_id, details)
-     SELECT $1, $2, $3, e.target_type, e.target_id, $4, e.details
-     FROM jsonb_to_recordset($5::jsonb) AS e(target_type text, target_id text, details jsonb)`,
-    [actor.type, actor.id, action, actor.requestId,
-      JSON.stringify(events.map((e) => ({ target_type: e.target.type, target_id: e.target.id, details: e.details })))],
-  );
+/** How a statement names one audit event per row it changed: the source rows, the target's id and the details. */
+export interface AuditedRows {
+  /** What follows FROM: a CTE of the changed rows, with a WHERE when needed. */
+  from: string;
+  targetType: string;
+  /** SQL for the target's id in a row. */
+  targetId: string;
+  /** Detail key → SQL for its value in a row; never a secret, so never a key that names one. */
+  details: Record<string, string>;
+}
+
+/**
+ * For statements that change rows and record them in one round trip: a data-modifying CTE, `name AS (INSERT …)`,
+ * that writes one event per row of `rows`, its parameters numbered from `$first`. It commits with the change, or not
+ * at all, as recordAudit does inside a transaction.
+ */
+export function auditEachRow(name: string, rows: AuditedRows, actor: Actor, action: string, first: number): { sql: string; params: unknown[] } {
+  assertNoSecrets(rows.details);
+  const details = Object.entries(rows.details).map(([key, value]) => {
+    if (!/^[a-z_]+$/.test(key)) throw new Error(`not an audit detail key: ${key}`);
+    return `'${key}', ${value}`;
+  });
+  return {
+    sql: `${name} AS (INSERT INTO audit_events (actor_type, actor_id, action, target_type, target_id, request_id, details)
+      SELECT $${first}, $${first + 1}, $${first + 2}, $${first + 3}, (${rows.targetId})::text, $${first + 4},
+        jsonb_build_object(${details.join(', ')}) FROM ${rows.from})`,
+    params: [actor.type, actor.id, action, rows.targetType, actor.requestId],
+  };
 }
 
 export interface AuditEventFilter {

@@ -7,12 +7,9 @@ import { submitPrintJob } from './printJobs.js';
 test('a failed submit throws an error without the document among its parameters', async () => {
   const document = Buffer.from('%PDF-1.7 Rx: patient Ivanenko');
   const failing = {
-    transaction: async (work: (tx: EntityManager) => Promise<unknown>) => work({
-      query: async (sql: string, params: unknown[]) => {
-        if (sql.includes('INSERT INTO print_jobs')) throw new QueryFailedError(sql, params, new Error('disk full'));
-        return [{ service_id: 'svc', enabled: true, status: 'online' }];
-      },
-    } as unknown as EntityManager),
+    query: async (sql: string, params: unknown[]) => {
+      throw new QueryFailedError(sql, params, new Error('could not extend file: No space left on device'));
+    },
   } as unknown as EntityManager;
   const input = { printer_id: '00000000-0000-4000-8000-000000000000', title: 'Rx', content_type: 'application/pdf' as const, document: document.toString('base64'), copies: 1 };
   const err = await submitPrintJob(failing, SYSTEM_ACTOR, 'portal', input, async () => undefined).catch((e: unknown) => e);

@@ -5,14 +5,13 @@
 import type { EntityManager } from 'typeorm';
 import type { Logger } from '../log.js';
 import type { Notifications, Queryable } from '../notifications.js';
-import { SYSTEM_ACTOR, recordAuditEach } from './audit.js';
-import { JOB_COLUMNS, type JobAnnouncer, type PrintJobView, auditCancels, auditDetails } from './printJobs.js';
+import { SYSTEM_ACTOR, auditEachRow } from './audit.js';
+import { J_COLUMNS, type JobAnnouncer, type PrintJobView, jobAuditDetails } from './printJobs.js';
 
 export const PRINT_JOBS_CHANNEL = 'print_jobs';
 /** A job whose third claim is not reported in time fails with "lease expired" (§9). */
 export const MAX_CLAIMS = 3;
 const SWEEP_BATCH = 500;
-const J_COLUMNS = JOB_COLUMNS.split(', ').map((c) => `j.${c}`).join(', ');
 
 export interface ClaimedJob extends PrintJobView {
   /** Base64, for the claiming service only. */
@@ -42,39 +41,41 @@ export async function claimJobs(manager: EntityManager, serviceId: string, limit
 }
 
 /**
- * One batch of jobs whose lease ran out: back to the queue, or `failed` ("lease expired") after the third claim,
- * or `canceled` when their printer was disabled or removed meanwhile (a disabled printer keeps no queued jobs).
- * Safe on every instance at once: SKIP LOCKED, and locking re-reads each row, so a job is swept once. Returns the services woken.
+ * One batch of jobs whose lease ran out, in one statement with their audit events: back to the queue, or `failed`
+ * ("lease expired") after the third claim, or `canceled` when their printer was disabled or removed meanwhile (a
+ * disabled printer keeps no queued jobs). Safe on every instance at once: SKIP LOCKED, and locking re-reads each
+ * row, so a job is swept once. The services of jobs queued again are announced after the commit.
  */
 export async function sweepExpiredLeases(manager: EntityManager, announce: JobAnnouncer): Promise<{ swept: number; requeued: string[] }> {
-  return manager.transaction(async (tx) => {
-    const rows: Array<PrintJobView> = await tx.query(
-      `WITH expired AS (
-         SELECT j.id, j.attempts >= $2 AS exhausted, coalesce(sp.enabled, false) AS printable
-         FROM print_jobs j LEFT JOIN service_printers sp ON sp.id = j.printer_id
-         WHERE j.status = 'printing' AND j.lease_expires_at <= now()
-         ORDER BY j.lease_expires_at LIMIT $1
-         FOR UPDATE OF j SKIP LOCKED),
-       swept AS (
-         UPDATE print_jobs j SET
-           status = CASE WHEN e.exhausted THEN 'failed' WHEN e.printable THEN 'queued' ELSE 'canceled' END,
-           error = CASE WHEN e.exhausted THEN 'lease expired' ELSE j.error END,
-           document = CASE WHEN e.printable AND NOT e.exhausted THEN j.document END,
-           lease_expires_at = NULL, updated_at = now()
-         FROM expired e WHERE j.id = e.id
-         RETURNING ${J_COLUMNS})
-       SELECT * FROM swept ORDER BY inserted_at, id`,
-      [SWEEP_BATCH, MAX_CLAIMS],
-    );
-    const failed = rows.filter((job) => job.status === 'failed');
-    await recordAuditEach(tx, SYSTEM_ACTOR, 'print_job.failed', failed.map((job) => ({
-      target: { type: 'print_job', id: job.id }, details: { ...auditDetails(job), reason: 'lease expired' },
-    })));
-    await auditCancels(tx, SYSTEM_ACTOR, rows.filter((job) => job.status === 'canceled'), 'printer unavailable');
-    const requeued = [...new Set(rows.filter((job) => job.status === 'queued').map((job) => job.service_id))];
-    for (const serviceId of requeued) await announce(tx, serviceId);
-    return { swept: rows.length, requeued };
-  });
+  const failed = auditEachRow('failed_audit', {
+    from: `swept WHERE status = 'failed'`, targetType: 'print_job', targetId: 'id', details: jobAuditDetails('swept', 'lease expired'),
+  }, SYSTEM_ACTOR, 'print_job.failed', 3);
+  const canceled = auditEachRow('canceled_audit', {
+    from: `swept WHERE status = 'canceled'`, targetType: 'print_job', targetId: 'id', details: jobAuditDetails('swept', 'printer unavailable'),
+  }, SYSTEM_ACTOR, 'print_job.cancel', 8);
+  const rows: PrintJobView[] = await manager.query(
+    `WITH expired AS (
+       SELECT j.id, j.attempts >= $2 AS exhausted, coalesce(sp.enabled, false) AS printable
+       FROM print_jobs j LEFT JOIN service_printers sp ON sp.id = j.printer_id
+       WHERE j.status = 'printing' AND j.lease_expires_at <= now()
+       ORDER BY j.lease_expires_at LIMIT $1
+       FOR UPDATE OF j SKIP LOCKED),
+     swept AS (
+       UPDATE print_jobs j SET
+         status = CASE WHEN e.exhausted THEN 'failed' WHEN e.printable THEN 'queued' ELSE 'canceled' END,
+         error = CASE WHEN e.exhausted THEN 'lease expired' ELSE j.error END,
+         document = CASE WHEN e.printable AND NOT e.exhausted THEN j.document END,
+         lease_expires_at = NULL, updated_at = now()
+       FROM expired e WHERE j.id = e.id
+       RETURNING ${J_COLUMNS}),
+     ${failed.sql},
+     ${canceled.sql}
+     SELECT * FROM swept ORDER BY inserted_at, id`,
+    [SWEEP_BATCH, MAX_CLAIMS, ...failed.params, ...canceled.params],
+  );
+  const requeued = [...new Set(rows.filter((job) => job.status === 'queued').map((job) => job.service_id))];
+  for (const serviceId of requeued) await announce(manager, serviceId);
+  return { swept: rows.length, requeued };
 }
 
 export interface PrintQueueOptions {
@@ -110,8 +111,12 @@ export class PrintQueue {
     options.closing.addEventListener('abort', () => this.close(), { once: true });
   }
 
-  /** The JobAnnouncer of this instance: a notification on the shared channel, sent when `via` commits. */
-  readonly announce: JobAnnouncer = (via: Queryable, serviceId: string) => this.notifications.publish(via, PRINT_JOBS_CHANNEL, serviceId);
+  /**
+   * The JobAnnouncer of this instance: a notification on the shared channel. A failure is logged, not thrown: the job
+   * is committed already, and claims find it when they look again (a new claim, or a waiting one at its end).
+   */
+  readonly announce: JobAnnouncer = (via: Queryable, serviceId: string) => this.notifications.publish(via, PRINT_JOBS_CHANNEL, serviceId)
+    .catch((err: Error) => this.options.log.warn({ err: { message: err.message }, service_id: serviceId }, 'could not announce a queued print job'));
 
   /**
    * Claims up to `limit` jobs; when none is queued, waits up to `waitSeconds` for one to be announced, without a
