@@ -62,7 +62,9 @@ export interface AuditedRows {
  * that writes one event per row of `rows`, its parameters numbered from `$first`. It commits with the change, or not
  * at all, as recordAudit does inside a transaction.
  */
-export function auditEachRow(name: string, rows: AuditedRows, actor: Actor, action: string, first: number): { sql: string; params: unknown[] } {
+export function auditEachRow(
+  name: string, rows: AuditedRows, actor: Actor, action: string, first: number,
+): { sql: string; params: unknown[] } {
   assertNoSecrets(rows.details);
   const details = Object.entries(rows.details).map(([key, value]) => {
     if (!/^[a-z_]+$/.test(key)) throw new Error(`not an audit detail key: ${key}`);

@@ -54,7 +54,8 @@ export interface JobViewer {
 }
 
 export const MAX_DOCUMENT_BYTES = 10 * 1024 * 1024;
-export const JOB_COLUMNS = 'id, printer_id, service_id, title, content_type, size, copies, status, error, attempts, submitted_by, inserted_at, updated_at';
+export const JOB_COLUMNS =
+  'id, printer_id, service_id, title, content_type, size, copies, status, error, attempts, submitted_by, inserted_at, updated_at';
 /** JOB_COLUMNS of the row alias `j`, for statements that join. */
 export const J_COLUMNS = JOB_COLUMNS.split(', ').map((c) => `j.${c}`).join(', ');
 
@@ -74,7 +75,9 @@ export async function submitPrintJob(
   if (document.length > MAX_DOCUMENT_BYTES) {
     throw new TooLarge(`the document is ${document.length} bytes decoded; at most ${MAX_DOCUMENT_BYTES} (10 MiB) are accepted`);
   }
-  const audit = auditEachRow('audited', { from: 'job', targetType: 'print_job', targetId: 'id', details: jobAuditDetails('job') }, actor, 'print_job.submit', 8);
+  const audit = auditEachRow('audited', {
+    from: 'job', targetType: 'print_job', targetId: 'id', details: jobAuditDetails('job'),
+  }, actor, 'print_job.submit', 8);
   const rows: Array<PrintJobView & { printer_enabled: boolean; printer_status: string }> = await withoutParameters(() => manager.query(
     `WITH printer AS (
        SELECT sp.service_id, sp.enabled, s.status FROM service_printers sp JOIN system_printers s ON s.id = sp.printer_id
@@ -117,8 +120,8 @@ export async function getPrintJob(manager: EntityManager, viewer: JobViewer, id:
 
 /** Cancels a job that is still queued, and audits it, in one statement; its document goes with it (§9). */
 export async function cancelPrintJob(manager: EntityManager, actor: Actor, viewer: JobViewer, id: string): Promise<PrintJobView> {
-  const [row] = await endJobs(manager, actor, { where: 'id = $1 AND ($2::text IS NULL OR submitted_by = $2)', params: [id, viewer.seesEveryJob ? null : viewer.clientId] },
-    ['queued'], { to: 'canceled', action: 'print_job.cancel', reason: 'requested' });
+  const visible = { where: 'id = $1 AND ($2::text IS NULL OR submitted_by = $2)', params: [id, viewer.seesEveryJob ? null : viewer.clientId] };
+  const [row] = await endJobs(manager, actor, visible, ['queued'], { to: 'canceled', action: 'print_job.cancel', reason: 'requested' });
   if (!row) throw new NotFound();
   if (!row.job) throw new Conflict(`the job is ${row.prior}: only a queued job can be canceled`);
   return row.job;
@@ -150,7 +153,8 @@ export async function cancelPrinterJobs(tx: EntityManager, actor: Actor, printer
  */
 export async function cancelServiceJobs(tx: EntityManager, actor: Actor, serviceId: string): Promise<number> {
   // The statuses written out, not a parameter: so the planner can use the partial index of live jobs.
-  const ended = await endJobs(tx, actor, { where: `service_id = $1 AND status IN ('queued', 'printing')`, params: [serviceId] }, ['queued', 'printing'],
+  const live = { where: `service_id = $1 AND status IN ('queued', 'printing')`, params: [serviceId] };
+  const ended = await endJobs(tx, actor, live, ['queued', 'printing'],
     { to: 'canceled', action: 'print_job.cancel', reason: 'service deleted' });
   return ended.filter((row) => row.job).length;
 }

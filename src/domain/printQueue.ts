@@ -101,10 +101,15 @@ export class PrintQueue {
   private sweeping = false;
   private sweepFailing = false;
 
-  constructor(private readonly manager: EntityManager, private readonly notifications: Notifications, private readonly options: PrintQueueOptions) {
+  constructor(
+    private readonly manager: EntityManager, private readonly notifications: Notifications, private readonly options: PrintQueueOptions,
+  ) {
     // A payload names a service: one of its waiting claims looks. Null means notifications may have been missed:
     // every waiting claim looks.
-    this.unsubscribe = notifications.subscribe(PRINT_JOBS_CHANNEL, (serviceId) => (serviceId === null ? this.wakeAll() : this.wakeOne(serviceId)));
+    this.unsubscribe = notifications.subscribe(PRINT_JOBS_CHANNEL, (serviceId) => {
+      if (serviceId === null) this.wakeAll();
+      else this.wakeOne(serviceId);
+    });
     // A lease runs out at most a quarter of it (and never more than 5 s) before the sweeper notices.
     this.sweeper = setInterval(() => void this.sweep(), Math.min(5000, Math.max(200, (options.leaseSeconds * 1000) / 4)));
     this.sweeper.unref();
@@ -116,7 +121,9 @@ export class PrintQueue {
    * is committed already, and claims find it when they look again (a new claim, or a waiting one at its end).
    */
   readonly announce: JobAnnouncer = (via: Queryable, serviceId: string) => this.notifications.publish(via, PRINT_JOBS_CHANNEL, serviceId)
-    .catch((err: Error) => this.options.log.warn({ err: { message: err.message }, service_id: serviceId }, 'could not announce a queued print job'));
+    .catch((err: Error) => {
+      this.options.log.warn({ err: { message: err.message }, service_id: serviceId }, 'could not announce a queued print job');
+    });
 
   /**
    * Claims up to `limit` jobs; when none is queued, waits up to `waitSeconds` for one to be announced, without a
