@@ -88,14 +88,18 @@ async function waitFor(check: () => Promise<boolean>, child: ChildProcess, what:
 
 export interface GatehouseOptions {
   label: string;
+  /** Another instance on this database instead of a fresh one; stop() then leaves the database alone. */
+  databaseUrl?: string;
+  /** More environment, e.g. PRINT_JOB_LEASE_SECONDS. */
+  env?: Record<string, string>;
   poolSize?: number;
   /** Extra node flags for the server process, e.g. --cpu-prof. */
   nodeArgs?: string[];
 }
 
-/** `src/main.ts` on a fresh database, LOG_LEVEL=warn, CODE_TTL raised so pre-minted codes live through the run. */
+/** `src/main.ts` on a fresh database (or `databaseUrl`), LOG_LEVEL=warn, CODE_TTL raised so pre-minted codes live through the run. */
 export async function startGatehouse(o: GatehouseOptions): Promise<RunningServer & { internalUrl: string; databaseUrl: string }> {
-  const db = await createDatabase(o.label);
+  const db = o.databaseUrl ? { url: o.databaseUrl, drop: async () => undefined } : await createDatabase(o.label);
   const port = await freePort();
   const internalPort = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -108,6 +112,7 @@ export async function startGatehouse(o: GatehouseOptions): Promise<RunningServer
     LOG_LEVEL: 'warn',
     CODE_TTL: String(BENCH_CODE_TTL),
     ...(o.poolSize ? { DB_POOL_SIZE: String(o.poolSize) } : {}),
+    ...o.env,
   }, o.nodeArgs);
   child.stdout!.pipe(process.stderr);
   const stop = stopper(child);

@@ -14,6 +14,7 @@ import { SYSTEM_ACTOR } from './domain/audit.js';
 import { repairConsole } from './domain/consoleClient.js';
 import { purgeExpired } from './domain/housekeeping.js';
 import { LoginThrottle } from './domain/loginThrottle.js';
+import { PrintQueue } from './domain/printQueue.js';
 import { Secrets } from './domain/secrets.js';
 import { apiErrors } from './api/errors.js';
 import { apiRouter } from './api/index.js';
@@ -24,6 +25,7 @@ import { pageSecurityHeaders, renderErrorPage } from './http/pages.js';
 import { requestContext } from './http/requestContext.js';
 import { internalRouter } from './internal/router.js';
 import type { Logger } from './log.js';
+import { type Notifications, openNotifications } from './notifications.js';
 import { interactionRouter } from './oidc/interactions.js';
 import { loadPepper, loadProviderKeys } from './oidc/keys.js';
 import { DEFAULT_TUNING, type Tuning, createProvider } from './oidc/provider.js';
@@ -34,6 +36,8 @@ export interface Gatehouse {
   db: Database;
   provider: Provider;
   secrets: Secrets;
+  notifications: Notifications;
+  printQueue: PrintQueue;
   publicUrl: string;
   internalUrl: string;
   /** Aborted when the instance starts to close: long waits (print job claims) end early. */
@@ -76,6 +80,9 @@ function refuse(res: http.ServerResponse, kind: EndpointKind, status: number, me
 
 export async function startGatehouse(config: Config, log: Logger, tuning: Tuning = DEFAULT_TUNING): Promise<Gatehouse> {
   const db = await openDatabase(config);
+  // Aborted first thing in close(): waiting print job claims answer before their connections close (CONTRACT §9).
+  const closing = new AbortController();
+  let notifications: Notifications | undefined;
   try {
     await migrate(db);
     const manager = db.dataSource.manager;
@@ -108,15 +115,16 @@ export async function startGatehouse(config: Config, log: Logger, tuning: Tuning
       if (outage.report(err)) oidcRequest(ctx as unknown as { state: Record<string, unknown> }).databaseUnavailable = true;
       else log.error({ err, path: ctx.path }, 'oidc-provider server error');
     });
+    const signals = (notifications = await openNotifications(db, config.databaseUrl, log));
+    const printQueue = new PrintQueue(manager, signals, { leaseSeconds: config.printJobLeaseSeconds, closing: closing.signal, log });
 
-    const draining = new AbortController();
     const app = new Koa();
     app.proxy = true;
     app.use(requestContext(log));
     app.use(htmlErrors(log, outage));
-    app.use(healthRouter(db, outage, draining.signal).routes());
+    app.use(healthRouter(db, outage, closing.signal).routes());
     app.use(apiErrorsFor('/api', outage));
-    app.use(apiRouter({ manager, pool: db.pool, secrets, issuer: config.issuer }).routes());
+    app.use(apiRouter({ manager, pool: db.pool, secrets, issuer: config.issuer, printQueue }).routes());
     app.use(assetRouter().routes());
     app.use(interactionRouter(provider, manager, new LoginThrottle(db.pool)).routes());
     app.use(consoleRouter({ manager, secrets, provider, issuer: config.issuer, cookieKeys: keys.cookieKeys }).routes());
@@ -135,7 +143,7 @@ export async function startGatehouse(config: Config, log: Logger, tuning: Tuning
       inFlight.add(res);
       res.once('close', () => inFlight.delete(res));
       // While draining, keep-alive clients are told to reconnect (to another instance).
-      if (draining.signal.aborted) res.setHeader('connection', 'close');
+      if (closing.signal.aborted) res.setHeader('connection', 'close');
       listener(req, res);
     };
     const publicServer = http.createServer(tracked(front(frontOptions, (p) => (OWN_PATHS.test(p)
@@ -156,13 +164,14 @@ export async function startGatehouse(config: Config, log: Logger, tuning: Tuning
     const internalPort = (internalServer.address() as AddressInfo).port;
     let closed: Promise<void> | undefined;
     return {
-      config, db, provider, secrets,
+      config, db, provider, secrets, notifications: signals, printQueue,
       publicUrl: `http://127.0.0.1:${publicPort}`,
       internalUrl: `http://${config.internalHost}:${internalPort}`,
-      closing: draining.signal,
+      closing: closing.signal,
       close(graceMs = 0) {
         closed ??= (async () => {
-          draining.abort();
+          // First: waiting print job claims answer at once instead of holding the drain (CONTRACT §9).
+          closing.abort();
           clearInterval(purge);
           // Still listening for a moment, so that readiness probes see 503 (CONTRACT §1), then until the requests
           // in flight are done or the grace is over; answers meanwhile close their connections.
@@ -174,12 +183,15 @@ export async function startGatehouse(config: Config, log: Logger, tuning: Tuning
           internalServer.closeAllConnections();
           await stopped;
           outage.stop();
+          await signals.close();
           await db.close();
         })();
         return closed;
       },
     };
   } catch (err) {
+    closing.abort();
+    await notifications?.close().catch(() => undefined);
     await db.close().catch(() => undefined);
     throw err;
   }

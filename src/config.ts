@@ -17,6 +17,8 @@ export interface Config {
   trustProxy: number;
   /** How long requests in flight may take to complete after SIGTERM or SIGINT. */
   shutdownGraceSeconds: number;
+  /** Seconds a claimed print job stays with its claim before it is queued again (CONTRACT §9). */
+  printJobLeaseSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -94,6 +96,7 @@ export function loadConfig(env: Env = process.env): Config {
     dbPoolSize: integer('DB_POOL_SIZE', 10, 1, 200),
     trustProxy: integer('TRUST_PROXY', 0, 0, 10),
     shutdownGraceSeconds: integer('SHUTDOWN_GRACE_SECONDS', 10, 0, 3600),
+    printJobLeaseSeconds: integer('PRINT_JOB_LEASE_SECONDS', 300, 1, 86_400),
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

@@ -26,7 +26,7 @@ afterAll(() => server?.stop());
 /** Every (method, path) the mounted /api router serves, read from the router itself. */
 function servedRoutes(): string[] {
   const { gatehouse } = server;
-  const router = apiRouter({ manager: gatehouse.db.dataSource.manager, pool: gatehouse.db.pool, secrets: gatehouse.secrets, issuer: server.url });
+  const router = apiRouter({ manager: gatehouse.db.dataSource.manager, pool: gatehouse.db.pool, secrets: gatehouse.secrets, issuer: server.url, printQueue: gatehouse.printQueue });
   const served = new Set<string>();
   for (const layer of router.stack) {
     for (const method of layer.methods) {

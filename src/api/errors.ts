@@ -1,6 +1,6 @@
 // One middleware renders every error of /api and /internal as the contract's JSON (CONTRACT §4).
 import type { Context, Next } from 'koa';
-import { Conflict, Forbidden, Invalid, NotFound } from '../domain/errors.js';
+import { Conflict, Forbidden, Invalid, NotFound, TooLarge } from '../domain/errors.js';
 import { type DatabaseOutage, RETRY_AFTER_SECONDS } from '../http/outage.js';
 import { DPOP_ALGORITHMS } from './dpop.js';
 
@@ -19,6 +19,7 @@ export function errorBody(err: unknown): { status: number; body: unknown } | nul
   }
   if (err instanceof NotFound) return { status: 404, body: { error: { type: 'not_found' } } };
   if (err instanceof Conflict) return { status: 409, body: { error: { type: 'conflict', message: err.message } } };
+  if (err instanceof TooLarge) return { status: 413, body: { error: { type: 'request_too_large', message: err.message } } };
   if (err instanceof Forbidden) return { status: 403, body: { error: { type: 'forbidden', message: err.message } } };
   if (err instanceof InvalidScopes) return { status: 403, body: { error: { type: 'forbidden', message: 'Invalid scopes' } } };
   if (err instanceof Unauthorized) return { status: 401, body: { error: { type: 'access_denied', message: 'Access denied' } } };

@@ -6,6 +6,7 @@ import { connectionRoutes } from './connections.js';
 import type { ApiDeps } from './deps.js';
 import { openApiRoutes } from './openapi.js';
 import { permissionRoutes } from './permissions.js';
+import { printJobRoutes } from './printJobs.js';
 import { printerRoutes } from './printers.js';
 import { type RouteSpec, mountRoutes } from './route.js';
 import { serviceRoutes } from './services.js';
@@ -19,6 +20,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     ...auditEventRoutes(deps),
     ...serviceRoutes(deps),
     ...printerRoutes(deps),
+    ...printJobRoutes(deps),
   ];
   // The document describes every route above and its own routes too.
   routes.push(...openApiRoutes(routes));

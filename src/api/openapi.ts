@@ -137,7 +137,7 @@ function success(spec: RouteSpec) {
   const data = spec.response ?? {};
   const schema = spec.list
     ? { type: 'object', required: ['data', 'paging'], properties: { data: { type: 'array', items: data }, paging: { $ref: '#/components/schemas/Paging' } } }
-    : { type: 'object', required: ['data'], properties: { data } };
+    : { type: 'object', required: ['data'], properties: { data: spec.many ? { type: 'array', items: data } : data } };
   return { description: spec.status === 201 ? 'Created' : 'OK', content: { 'application/json': { schema } } };
 }
 
@@ -145,7 +145,8 @@ function operation(spec: RouteSpec) {
   const responses: Record<string, object> = { [spec.status]: success(spec) };
   for (const status of errorStatuses(spec)) {
     const e = ERRORS[status];
-    responses[status] = { description: e.description, content: { 'application/json': { schema: { $ref: `#/components/schemas/${e.schema}` } } } };
+    const description = status === 413 && spec.bodyLimit ? `The body is over ${spec.bodyLimit}, or what it carries is over its limit` : e.description;
+    responses[status] = { description, content: { 'application/json': { schema: { $ref: `#/components/schemas/${e.schema}` } } } };
   }
   const scopeNote = spec.auth === 'public' ? 'No token needed.'
     : spec.scopes.length ? `Needs any one of the scopes: ${spec.scopes.join(', ')}.` : 'Any valid access token.';

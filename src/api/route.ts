@@ -30,12 +30,16 @@ export interface RouteSpec {
   /** Its query parameters; without one the route takes none, and any parameter is a 422 problem (CONTRACT §4). */
   query?: Schema;
   body?: Schema;
+  /** Largest body the route reads, when it takes more than the API's 64 KiB (a print job's document, CONTRACT §9). */
+  bodyLimit?: string;
   /** Status of success; 204 sends no body. */
   status: 200 | 201 | 204;
   /** Schema of one item of `data`; unknown fields are stripped from responses before they are sent. */
   response?: Schema;
   /** `data` is a list with `paging`. */
   list?: boolean;
+  /** `data` is an array of `response` items without `paging` (what a print service claims, CONTRACT §9). */
+  many?: boolean;
   /** Error statuses the handler itself may answer (404, 409), for the OpenAPI document. */
   errors?: Array<404 | 409>;
   /** The handler sets ctx.body and ctx.type itself (non-JSON responses); `produces` names the media type. */
@@ -74,7 +78,7 @@ export function mountRoutes(router: Router, specs: RouteSpec[], { pool, issuer }
     if (spec.only) chain.push(onlyFor(spec.only));
     // A route that takes no body refuses one like any unknown field (CONTRACT §4): a DELETE or an action that
     // ignored it would quietly accept what its caller meant to change.
-    if (spec.body) chain.push(validateBody(spec.body));
+    if (spec.body) chain.push(validateBody(spec.body, spec.bodyLimit));
     else if (spec.method !== 'get') chain.push(validateBody(emptyBody));
     chain.push(async (ctx) => {
       const result = await spec.handler(ctx);

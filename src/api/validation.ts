@@ -37,10 +37,10 @@ export async function readJson(ctx: Context, limit = BODY_LIMIT): Promise<unknow
 }
 
 /** Parses and validates the JSON body; the valid body is left in ctx.state.body. */
-export function validateBody(schema: Schema) {
+export function validateBody(schema: Schema, limit = BODY_LIMIT) {
   const check = compileBody(schema);
   return async (ctx: Context, next: Next) => {
-    const body = await readJson(ctx);
+    const body = await readJson(ctx, limit);
     if (!check(body)) throw new Invalid(toEntries(check.errors, 'json_data_property'));
     ctx.state.body = body;
     await next();

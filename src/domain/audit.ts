@@ -25,6 +25,12 @@ export interface AuditEventView {
 
 const SECRET_KEYS = /secret|password|hash|token/i;
 
+function assertNoSecrets(details: Record<string, unknown>): void {
+  for (const key of Object.keys(details)) {
+    if (SECRET_KEYS.test(key)) throw new Error(`audit details must not carry ${key}`);
+  }
+}
+
 export async function recordAudit(
   manager: EntityManager,
   actor: Actor,
@@ -32,14 +38,44 @@ export async function recordAudit(
   target: { type: string; id: string },
   details: Record<string, unknown> = {},
 ): Promise<void> {
-  for (const key of Object.keys(details)) {
-    if (SECRET_KEYS.test(key)) throw new Error(`audit details must not carry ${key}`);
-  }
+  assertNoSecrets(details);
   await manager.query(
     `INSERT INTO audit_events (actor_type, actor_id, action, target_type, target_id, request_id, details)
      VALUES ($1, $2, $3, $4, $5, $6, $7)`,
     [actor.type, actor.id, action, target.type, target.id, actor.requestId, JSON.stringify(details)],
   );
+}
+
+/** How a statement names one audit event per row it changed: the source rows, the target's id and the details. */
+export interface AuditedRows {
+  /** What follows FROM: a CTE of the changed rows, with a WHERE when needed. */
+  from: string;
+  targetType: string;
+  /** SQL for the target's id in a row. */
+  targetId: string;
+  /** Detail key → SQL for its value in a row; never a secret, so never a key that names one. */
+  details: Record<string, string>;
+}
+
+/**
+ * For statements that change rows and record them in one round trip: a data-modifying CTE, `name AS (INSERT …)`,
+ * that writes one event per row of `rows`, its parameters numbered from `$first`. It commits with the change, or not
+ * at all, as recordAudit does inside a transaction.
+ */
+export function auditEachRow(
+  name: string, rows: AuditedRows, actor: Actor, action: string, first: number,
+): { sql: string; params: unknown[] } {
+  assertNoSecrets(rows.details);
+  const details = Object.entries(rows.details).map(([key, value]) => {
+    if (!/^[a-z_]+$/.test(key)) throw new Error(`not an audit detail key: ${key}`);
+    return `'${key}', ${value}`;
+  });
+  return {
+    sql: `${name} AS (INSERT INTO audit_events (actor_type, actor_id, action, target_type, target_id, request_id, details)
+      SELECT $${first}, $${first + 1}, $${first + 2}, $${first + 3}, (${rows.targetId})::text, $${first + 4},
+        jsonb_build_object(${details.join(', ')}) FROM ${rows.from})`,
+    params: [actor.type, actor.id, action, rows.targetType, actor.requestId],
+  };
 }
 
 export interface AuditEventFilter {

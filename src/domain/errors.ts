@@ -28,6 +28,9 @@ export class Forbidden extends DomainError {
   }
 }
 
+/** Input over a size limit the contract sets (a print job's document over 10 MiB decoded, CONTRACT §9). */
+export class TooLarge extends DomainError {}
+
 export class Invalid extends DomainError {
   constructor(readonly entries: InvalidEntry[], message = 'Validation failed') {
     super(message);

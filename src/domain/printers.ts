@@ -5,6 +5,8 @@ import { PRINTER_STATUSES, type PrinterStatus } from '../../entities/index.js';
 import { type Actor, recordAudit } from './audit.js';
 import { UUID } from './clients.js';
 import { Conflict, Forbidden, Invalid, type InvalidEntry, NotFound, isUniqueViolation } from './errors.js';
+import { Conditions, listPage } from './listing.js';
+import { cancelPrinterJobs } from './printJobs.js';
 import { lockService } from './services.js';
 
 export interface SystemPrinterView {
@@ -27,6 +29,14 @@ export interface ServicePrinterView {
   last_seen_at: Date;
   inserted_at: Date;
   updated_at: Date;
+}
+
+/** A printer one can print on now (CONTRACT §9 GET /api/printers). */
+export interface PrintablePrinterView {
+  id: string;
+  name: string;
+  service_id: string;
+  status: PrinterStatus;
 }
 
 export interface ReportedPrinter {
@@ -105,7 +115,19 @@ export async function assignPrinter(
   });
 }
 
-/** Renames the printer and/or switches its availability. */
+/**
+ * The printers one can print on now: enabled, and their system printer online (CONTRACT §9). `service_id` is the
+ * caller's filter; `own_service_id` narrows a caller that sees only its own printers.
+ */
+export async function listPrintablePrinters(
+  manager: EntityManager, filter: { service_id?: string; own_service_id?: string }, page: number, pageSize: number,
+): Promise<{ items: PrintablePrinterView[]; total: number }> {
+  const printable = `(SELECT sp.id, sp.name, sp.service_id, s.status, sp.inserted_at
+    FROM service_printers sp JOIN system_printers s ON s.id = sp.printer_id WHERE sp.enabled AND s.status = 'online') printable`;
+  return listPage(manager, printable, 'id, name, service_id, status', new Conditions().equals('service_id', filter.service_id).equals('service_id', filter.own_service_id), page, pageSize);
+}
+
+/** Renames the printer and/or switches its availability; disabling it cancels its queued jobs (CONTRACT §9). */
 export async function updateServicePrinter(
   manager: EntityManager, actor: Actor, serviceId: string, id: string, changes: { name?: string; enabled?: boolean },
 ): Promise<ServicePrinterView> {
@@ -118,12 +140,18 @@ export async function updateServicePrinter(
       [id, serviceId, changes.name ?? null, changes.enabled ?? null],
     );
     if (!rows.length) throw new NotFound();
-    await recordAudit(tx, actor, 'printer.update', { type: 'service_printer', id }, { service_id: serviceId, ...changes });
+    const canceled = changes.enabled === false ? await cancelPrinterJobs(tx, actor, id, 'printer disabled') : 0;
+    await recordAudit(tx, actor, 'printer.update', { type: 'service_printer', id }, {
+      service_id: serviceId, ...changes, ...(canceled ? { canceled_jobs: canceled } : {}),
+    });
     return servicePrinter(tx, serviceId, id);
   });
 }
 
-/** Unassigns the printer; its system printer stays and is available again. Returns what was removed. */
+/**
+ * Unassigns the printer; its system printer stays and is available again; its queued jobs are canceled (CONTRACT §9).
+ * Returns what was removed.
+ */
 export async function removeServicePrinter(
   manager: EntityManager, actor: Actor, serviceId: string, id: string,
 ): Promise<{ printer_id: string; name: string }> {
@@ -135,7 +163,10 @@ export async function removeServicePrinter(
        SELECT printer_id, name FROM removed`, [id, serviceId],
     );
     if (!rows.length) throw new NotFound();
-    await recordAudit(tx, actor, 'printer.remove', { type: 'service_printer', id }, { service_id: serviceId, ...rows[0] });
+    const canceled = await cancelPrinterJobs(tx, actor, id, 'printer removed');
+    await recordAudit(tx, actor, 'printer.remove', { type: 'service_printer', id }, {
+      service_id: serviceId, ...rows[0], ...(canceled ? { canceled_jobs: canceled } : {}),
+    });
     return rows[0];
   });
 }

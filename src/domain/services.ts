@@ -6,6 +6,7 @@ import { type Actor, recordAudit } from './audit.js';
 import { SERVICE_ID, createClient } from './clients.js';
 import { Invalid, type InvalidEntry, NotFound } from './errors.js';
 import { assertKnownPermissions } from './permissions.js';
+import { cancelServiceJobs } from './printJobs.js';
 import { refreshSecret, upsertConnection } from './connections.js';
 import { revokeClientTokens, revokeConnectionTokens } from './revocation.js';
 import type { Secrets } from './secrets.js';
@@ -130,7 +131,7 @@ export async function updateService(
   });
 }
 
-/** Deletes the service: its tokens are revoked, and its connections and printers go with its row (ON DELETE CASCADE). */
+/** Deletes the service: its tokens are revoked, its connections and printers go with its row (ON DELETE CASCADE), its live jobs are canceled. */
 export async function deleteService(manager: EntityManager, actor: Actor, clientId: string): Promise<void> {
   await manager.transaction(async (tx) => {
     const service = await lockService(tx, clientId);
@@ -140,8 +141,11 @@ export async function deleteService(manager: EntityManager, actor: Actor, client
     for (const { id } of consumed) await revokeConnectionTokens(tx, id);
     const printers: Array<{ count: string }> = await tx.query('SELECT count(*) FROM service_printers WHERE service_id = $1', [clientId]);
     await tx.query('DELETE FROM clients WHERE id = $1', [clientId]);
+    // After the delete: it waited for any job being submitted on its printers, which is then canceled too (§9).
+    const canceled = await cancelServiceJobs(tx, actor, clientId);
     await recordAudit(tx, actor, 'service.delete', { type: 'service', id: clientId }, {
       name: service.name, service_type: service.service_type, printers: Number(printers[0].count),
+      ...(canceled ? { canceled_jobs: canceled } : {}),
     });
   });
 }

@@ -5,7 +5,7 @@ import net from 'node:net';
 import pg from 'pg';
 import { startGatehouse, type Gatehouse } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/log.js';
+import { type Logger, createLogger } from '../../src/log.js';
 import type { Tuning } from '../../src/oidc/provider.js';
 
 export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
@@ -63,8 +63,8 @@ export function withoutDecorators(): void {
   (globalThis as { gatehouseTestTuning?: Tuning }).gatehouseTestTuning = { readAhead: false, credentialMemory: false };
 }
 
-/** Starts Gatehouse on a fresh database (or on `databaseUrl`), with `env` overriding the defaults. */
-export async function startServer(options: { env?: Record<string, string>; databaseUrl?: string; tuning?: Tuning } = {}): Promise<TestServer> {
+/** Starts Gatehouse on a fresh database (or on `databaseUrl`), with `env` overriding the defaults and `log` the logger's. */
+export async function startServer(options: { env?: Record<string, string>; databaseUrl?: string; tuning?: Tuning; log?: Logger } = {}): Promise<TestServer> {
   const db = options.databaseUrl ? undefined : await createDatabase();
   const databaseUrl = options.databaseUrl ?? db!.url;
   const port = await freePort();
@@ -79,7 +79,7 @@ export async function startServer(options: { env?: Record<string, string>; datab
     DB_POOL_SIZE: '4',
     ...options.env,
   };
-  const gatehouse = await startGatehouse(loadConfig(env), createLogger(env.LOG_LEVEL), options.tuning ?? testTuning());
+  const gatehouse = await startGatehouse(loadConfig(env), options.log ?? createLogger(env.LOG_LEVEL), options.tuning ?? testTuning());
   return {
     gatehouse,
     url: env.ISSUER,
