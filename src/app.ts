@@ -170,8 +170,10 @@ export async function startGatehouse(config: Config, log: Logger, tuning: Tuning
       closing: closing.signal,
       close(graceMs = 0) {
         closed ??= (async () => {
-          // First: waiting print job claims answer at once instead of holding the drain (CONTRACT §9).
+          // First: waiting print job claims answer at once instead of holding the drain (CONTRACT §9); the claims just
+          // woken write their answers within this turn of the event loop.
           closing.abort();
+          await new Promise((resolve) => setImmediate(resolve));
           clearInterval(purge);
           // Still listening for a moment, so that readiness probes see 503 (CONTRACT §1), then until the requests
           // in flight are done or the grace is over; answers meanwhile close their connections.
