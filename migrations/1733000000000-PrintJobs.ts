@@ -34,6 +34,7 @@ export class PrintJobs1733000000000 implements MigrationInterface {
     await q.query('CREATE INDEX print_jobs_submitter_idx ON print_jobs (submitted_by, inserted_at, id)');
     await q.query('CREATE INDEX print_jobs_service_idx ON print_jobs (service_id, inserted_at, id)');
     await q.query('CREATE INDEX print_jobs_printer_idx ON print_jobs (printer_id, inserted_at, id)');
+    await q.query('CREATE INDEX print_jobs_status_idx ON print_jobs (status, inserted_at, id)');
     // Claims take a service's queued jobs oldest first; the sweeper finds expired leases; disabling a printer
     // finds its live jobs. Partial indexes stay as small as the queue, however many jobs are done.
     await q.query(`CREATE INDEX print_jobs_queue_idx ON print_jobs (service_id, inserted_at, id) WHERE status = 'queued'`);

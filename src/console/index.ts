@@ -14,6 +14,7 @@ import { clientPages } from './clients.js';
 import { consoleErrors } from './errors.js';
 import { FlashCookie } from './flash.js';
 import { csrfForm } from './forms.js';
+import { printJobPages } from './printJobs.js';
 import { printerPages } from './printers.js';
 import { page } from './render.js';
 import { servicePages } from './services.js';
@@ -87,6 +88,7 @@ export function consoleRouter(deps: ConsoleDeps): Router {
   pages.use(servicePages(manager, secrets).routes());
   pages.use(printerPages(manager).routes());
   pages.use(clientPages(manager, secrets, registration).routes());
+  pages.use(printJobPages(manager).routes());
   pages.use(auditPages(manager).routes());
   pages.all('/{*rest}', (ctx) => page(ctx, 'message.njk', {
     title: 'Not found', heading: 'Not found', message: 'There is no such page in the console.',

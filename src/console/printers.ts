@@ -8,6 +8,7 @@ import { Invalid, NotFound } from '../domain/errors.js';
 import {
   assignPrinter, listAvailablePrinters, listServicePrinters, removeServicePrinter, updateServicePrinter,
 } from '../domain/printers.js';
+import { printerActivity } from '../domain/printJobViews.js';
 import { getService } from '../domain/services.js';
 import { displayName } from '../schemas/common.js';
 import { type FieldErrors, clientParam, postForm, text, uuidParam, validator } from './forms.js';
@@ -27,12 +28,13 @@ export function printerPages(manager: EntityManager): Router {
   async function printersTab(ctx: Context, extra: Record<string, unknown> = {}, status = 200) {
     const service = await getService(manager, clientParam(ctx));
     if (service.service_type !== 'PRINT_SERVICE') throw new NotFound();
-    const [printers, available] = await Promise.all([
+    const [printers, available, activity] = await Promise.all([
       listServicePrinters(manager, service.client_id), listAvailablePrinters(manager, service.client_id),
+      printerActivity(manager, service.client_id),
     ]);
     page(ctx, 'printers.njk', {
       title: `${service.name} · Printers`, section: 'services', tab: 'printers', service, types: SERVICE_TYPE_LABELS,
-      printers, available, form: {}, errors: {}, rowErrors: {}, ...extra,
+      printers, available, activity, form: {}, errors: {}, rowErrors: {}, ...extra,
     }, status);
   }
 

@@ -101,12 +101,12 @@ export async function submitPrintJob(
 
 /** A page of the jobs `viewer` may see, in the contract's order. */
 export async function listPrintJobs(
-  manager: EntityManager, viewer: JobViewer, filter: PrintJobFilter, page: number, pageSize: number,
+  manager: EntityManager, viewer: JobViewer, filter: PrintJobFilter, page: number, pageSize: number, order: 'asc' | 'desc' = 'asc',
 ): Promise<{ items: PrintJobView[]; total: number }> {
   const where = new Conditions()
     .equals('submitted_by', viewer.seesEveryJob ? undefined : viewer.clientId)
     .equals('status', filter.status).equals('printer_id', filter.printer_id).equals('service_id', filter.service_id);
-  return listPage<PrintJobView>(manager, 'print_jobs', JOB_COLUMNS, where, page, pageSize);
+  return listPage<PrintJobView>(manager, 'print_jobs', JOB_COLUMNS, where, page, pageSize, order);
 }
 
 /** One job `viewer` may see; any other is NotFound, like an unknown id. */
