@@ -92,9 +92,14 @@ function build(bound: boolean, permissions: boolean, grant: boolean, account: bo
     : 'TRUE';
   const grantAlive = grant ? `EXISTS (SELECT 1 FROM oidc_payloads g WHERE g.model = 'Grant' AND g.id = $4 FOR SHARE)` : 'TRUE';
   const mayAccount = account ? maySignInCondition('$10::text', '$7::text') : 'TRUE';
+  // The grant is share-locked before the redeemed row: a replay's revocation locks the grant and then deletes its
+  // rows, so taking them the other way round (the code row, kept locked by a re-check that found it consumed,
+  // then the grant) deadlocks with it (test/token-store-locks.test.ts). The uncorrelated EXISTS runs before any
+  // row of the update is locked; with the grant gone, nothing is redeemed.
+  const grantFirst = grant ? `AND EXISTS (SELECT 1 FROM oidc_payloads g WHERE g.model = 'Grant' AND g.id = $4 FOR SHARE)` : '';
   const consumed = redeem ? `redeemed AS (
       UPDATE oidc_payloads SET consumed_at = now(), payload = payload || jsonb_build_object('consumed', extract(epoch from now())::bigint)
-      WHERE model = ${redeemed[0]} AND id = ${redeemed[1]} AND consumed_at IS NULL RETURNING 1),` : '';
+      WHERE model = ${redeemed[0]} AND id = ${redeemed[1]} AND consumed_at IS NULL ${grantFirst} RETURNING 1),` : '';
   const text = `WITH ${consumed}
     guard AS (SELECT ${redeem ? 'EXISTS (SELECT 1 FROM redeemed)' : 'TRUE'} AS redeemed, ${credential} AS credential,
       ${grantAlive} AS grant_alive, ${mayAccount} AS account),
