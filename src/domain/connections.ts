@@ -13,11 +13,12 @@ export interface ConnectionView {
   client_id: string;
   consumer_id: string;
   redirect_uri: string | null;
+  post_logout_redirect_uri: string | null;
   inserted_at: string;
   updated_at: string;
 }
 
-export const CONNECTION_COLUMNS = 'id, client_id, consumer_id, redirect_uri, inserted_at, updated_at';
+export const CONNECTION_COLUMNS = 'id, client_id, consumer_id, redirect_uri, post_logout_redirect_uri, inserted_at, updated_at';
 
 const REDIRECT_TAKEN = 'connections_client_redirect_key';
 
@@ -25,15 +26,17 @@ function redirectTaken(): Conflict {
   return new Conflict('redirect_uri is already registered for another connection of this client');
 }
 
-function assertRedirectUri(value: string | null | undefined): void {
+function assertRedirectUri(value: string | null | undefined, field = 'redirect_uri'): void {
   if (value === undefined || value === null) return;
   const problem = redirectUriProblem(value);
-  if (problem) throw Invalid.property('redirect_uri', 'format', `redirect_uri ${problem}`, { format: 'redirect_uri' });
+  if (problem) throw Invalid.property(field, 'format', `${field} ${problem}`, { format: 'redirect_uri' });
 }
 
 export interface ConnectionUpsert {
   consumer_id: string;
   redirect_uri?: string | null;
+  /** Where RP-initiated logout may return (CONTRACT §3 "Logout"); omitted keeps the current one. */
+  post_logout_redirect_uri?: string | null;
 }
 
 export interface ConnectionWithSecret {
@@ -51,6 +54,7 @@ export async function upsertConnection(
   manager: EntityManager, secrets: Secrets, actor: Actor, clientId: string, input: ConnectionUpsert,
 ): Promise<ConnectionWithSecret> {
   assertRedirectUri(input.redirect_uri);
+  assertRedirectUri(input.post_logout_redirect_uri, 'post_logout_redirect_uri');
   const { secret, hash } = secrets.generate();
   return manager.transaction(async (tx) => {
     await assertNotConsoleConnection(tx, { clientId, consumerId: input.consumer_id });
@@ -64,13 +68,15 @@ export async function upsertConnection(
     let rows: Array<ConnectionView & { created: boolean }>;
     try {
       rows = await tx.query(
-        `INSERT INTO connections (client_id, consumer_id, redirect_uri, secret_hash) VALUES ($1, $2, $3, $4)
+        `INSERT INTO connections (client_id, consumer_id, redirect_uri, secret_hash, post_logout_redirect_uri) VALUES ($1, $2, $3, $4, $6)
          ON CONFLICT (client_id, consumer_id) DO UPDATE SET
            secret_hash = EXCLUDED.secret_hash,
            redirect_uri = CASE WHEN $5 THEN EXCLUDED.redirect_uri ELSE connections.redirect_uri END,
+           post_logout_redirect_uri = CASE WHEN $7 THEN EXCLUDED.post_logout_redirect_uri ELSE connections.post_logout_redirect_uri END,
            updated_at = now()
          RETURNING ${CONNECTION_COLUMNS}, (xmax = 0) AS created`,
-        [clientId, input.consumer_id, input.redirect_uri ?? null, hash, input.redirect_uri !== undefined],
+        [clientId, input.consumer_id, input.redirect_uri ?? null, hash, input.redirect_uri !== undefined,
+          input.post_logout_redirect_uri ?? null, input.post_logout_redirect_uri !== undefined],
       );
     } catch (err) {
       if (isUniqueViolation(err, REDIRECT_TAKEN)) throw redirectTaken();
@@ -84,6 +90,7 @@ export async function upsertConnection(
     if (!created) await revokeConnectionTokens(tx, connection.id);
     await recordAudit(tx, actor, created ? 'connection.create' : 'connection.rotate_secret', { type: 'connection', id: connection.id }, {
       client_id: clientId, consumer_id: connection.consumer_id, redirect_uri: connection.redirect_uri,
+      post_logout_redirect_uri: connection.post_logout_redirect_uri,
     });
     return { connection, secret, created };
   });
