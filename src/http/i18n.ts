@@ -47,8 +47,10 @@ export function fromUiLocales(uiLocales: unknown): Locale | null {
 export function chooseLocale(uiLocales: unknown, acceptLanguage: string | undefined, fallback: Locale): Locale {
   const asked = fromUiLocales(uiLocales);
   if (asked) return asked;
-  if (acceptLanguage) {
-    const best = new Negotiator({ headers: { 'accept-language': acceptLanguage } }).language([...LOCALES]);
+  // `*` (what fetch sends by default) states no preference: the configured default answers it.
+  const stated = (acceptLanguage ?? '').split(',').filter((range) => !['*', ''].includes(range.split(';')[0].trim())).join(',');
+  if (stated) {
+    const best = new Negotiator({ headers: { 'accept-language': stated } }).language([...LOCALES]);
     if (isLocale(best)) return best;
   }
   return fallback;
