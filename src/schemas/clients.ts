@@ -62,7 +62,7 @@ export const connectionView = {
     client_id: { type: 'string' },
     consumer_id: { type: 'string' },
     redirect_uri: { type: ['string', 'null'] },
-    post_logout_redirect_uri: { type: ['string', 'null'] },
+    post_logout_redirect_uri: { type: 'string', description: 'present only when one is registered (PUT /internal/clients/{id}/connections)' },
     inserted_at: timestamp,
     updated_at: timestamp,
   },
