@@ -40,13 +40,13 @@ export interface SecondFactorState {
 }
 
 export async function secondFactorState(manager: EntityManager, userId: string): Promise<SecondFactorState> {
-  const rows: Array<{ enabled_at: string | null; has: boolean; left: string }> = await manager.query(
+  const rows: Array<{ enabled_at: string | null; has: boolean; codes_left: string }> = await manager.query(
     `SELECT u.mfa_enabled_at AS enabled_at, u.mfa_secret IS NOT NULL AS has,
-            (SELECT count(*) FROM mfa_recovery_codes r WHERE r.user_id = u.id AND r.used_at IS NULL) AS left
+            (SELECT count(*) FROM mfa_recovery_codes r WHERE r.user_id = u.id AND r.used_at IS NULL) AS codes_left
      FROM users u WHERE u.id = $1`, [userId],
   );
   const row = rows[0];
-  return { enabled: !!row?.has, enabledAt: row?.enabled_at ?? null, recoveryCodesLeft: Number(row?.left ?? 0) };
+  return { enabled: !!row?.has, enabledAt: row?.enabled_at ?? null, recoveryCodesLeft: Number(row?.codes_left ?? 0) };
 }
 
 export async function hasSecondFactor(manager: EntityManager, userId: string): Promise<boolean> {
