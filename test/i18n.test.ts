@@ -171,6 +171,24 @@ describe('pages', () => {
     expect(langOf(html)).toBe('en');
     expect(switchLink(html)).toBe('/account/login?ui_locales=uk');
     const uk = await fetch(`${server.url}/account/login?ui_locales=uk`, { headers: { 'accept-language': 'en' } });
-    expect(langOf(await uk.text())).toBe('uk');
+    const ukHtml = await uk.text();
+    expect(langOf(ukHtml)).toBe('uk');
+    // The form posts to the plain address and carries the choice: a wrong password answers in the same language.
+    expect(ukHtml).toContain('<form method="post" action="/account/login"');
+    expect(ukHtml).toContain('<input type="hidden" name="ui_locales" value="uk">');
+    const browser = new Browser();
+    const wrong = await browser.request(`${server.url}/account/login`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'accept-language': 'en' },
+      body: new URLSearchParams({ ui_locales: 'uk', email: EMAIL, password: 'not the password at all' }).toString(),
+    });
+    expect(wrong.status).toBe(401);
+    expect(await wrong.text()).toContain('Неправильна електронна пошта або пароль.');
+    const ok = await browser.request(`${server.url}/account/login`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'accept-language': 'en' },
+      body: new URLSearchParams({ ui_locales: 'uk', email: EMAIL, password: 'correct horse battery staple' }).toString(),
+    });
+    expect(ok.headers.get('location')).toBe('/account?ui_locales=uk');
+    const account = await browser.request(`${server.url}${ok.headers.get('location')}`, { headers: { 'accept-language': 'en' } });
+    expect(langOf(await account.text())).toBe('uk');
   });
 });

@@ -88,26 +88,42 @@ export function accountSignIn(deps: AccountDeps) {
   const cookies = accountCookies(deps);
   const router = new Router();
 
-  const loginPage = (ctx: Context, status = 200, extra: Record<string, unknown> = {}) => {
-    const language = accountLanguage(ctx, '/account/login');
+  /**
+   * Where the sign-in is going and in which language: from the query on the first GET, then carried in the forms'
+   * hidden fields (the forms post to plain /account/login addresses).
+   */
+  interface Journey { uiLocales?: string; returnTo?: string }
+  const journeyOf = (source: Record<string, unknown>): Journey => ({
+    uiLocales: typeof source.ui_locales === 'string' ? source.ui_locales.slice(0, 64) : undefined,
+    returnTo: returnPath(source.return_to),
+  });
+  const languageOf = (ctx: Context, journey: Journey) => pageLanguage(ctx, { uiLocales: journey.uiLocales, here: '/account/login' });
+  const hidden = (journey: Journey, language: PageLanguage) => ({ ui_locales: language.locale, ...(journey.returnTo ? { return_to: journey.returnTo } : {}) });
+
+  const loginPage = (ctx: Context, journey: Journey, status = 200, extra: Record<string, unknown> = {}) => {
+    const language = languageOf(ctx, journey);
     const t = translator(language.locale);
     sendPage(ctx, 'login.njk', {
-      action: localised(`/account/login${returnPath(ctx.query.return_to) ? `?return_to=${encodeURIComponent(String(ctx.query.return_to))}` : ''}`, language),
+      action: '/account/login', hidden: hidden(journey, language),
       message: ctx.query.done === 'signed_out_everywhere' ? t('account.done.signed_out_everywhere') : undefined, ...extra,
     }, status, { language });
   };
 
-  const codePage = (ctx: Context, challenge: string, status = 200, error?: string) => {
-    const language = accountLanguage(ctx, '/account/login');
-    sendPage(ctx, 'second-factor.njk', { challenge, error, action: localised('/account/login/second-factor', language) }, status, { language });
+  const codePage = (ctx: Context, journey: Journey, challenge: string, status = 200, error?: string) => {
+    const language = languageOf(ctx, journey);
+    sendPage(ctx, 'second-factor.njk', {
+      challenge, error, action: '/account/login/second-factor', hidden: hidden(journey, language),
+    }, status, { language });
   };
 
   const stepContext = (ctx: Context): SignInContext => ({
     manager, secrets, throttle, address: clientAddress(ctx), requestId: ctx.state.requestId ?? null, clientId: null, flow: 'account',
   });
 
-  const afterStep = async (ctx: Context, step: StepResult, wrongKey: string, again: (status: number, error: string) => void) => {
-    const language = accountLanguage(ctx);
+  const afterStep = async (
+    ctx: Context, journey: Journey, step: StepResult, wrongKey: string, again: (status: number, error: string) => void,
+  ) => {
+    const language = languageOf(ctx, journey);
     const t = translator(language.locale);
     switch (step.outcome) {
       case 'throttled':
@@ -116,31 +132,33 @@ export function accountSignIn(deps: AccountDeps) {
       case 'wrong':
         return again(401, t(wrongKey));
       case 'expired':
-        return loginPage(ctx, 400, { error: t('second_factor.expired') });
+        return loginPage(ctx, journey, 400, { error: t('second_factor.expired') });
       case 'second_factor':
-        return codePage(ctx, step.challenge);
+        return codePage(ctx, journey, step.challenge);
       case 'signed_in':
         await recordSignIn(stepContext(ctx), step.user, true);
         await startAccountSession(ctx, deps, step.user);
         ctx.status = 303;
-        return ctx.redirect(localised(returnPath(ctx.query.return_to) ?? '/account', language));
+        return ctx.redirect(localised(journey.returnTo ?? '/account', language));
     }
   };
 
-  router.get('/login', (ctx) => loginPage(ctx));
+  router.get('/login', (ctx) => loginPage(ctx, journeyOf(ctx.query)));
 
   router.post('/login', async (ctx) => {
     const body = await form(ctx);
+    const journey = journeyOf(body);
     const email = body.email?.slice(0, 254) ?? '';
     const step = await passwordStep(stepContext(ctx), email, body.password?.slice(0, 1024) ?? '');
-    await afterStep(ctx, step, 'login.wrong', (status, error) => loginPage(ctx, status, { email, error }));
+    await afterStep(ctx, journey, step, 'login.wrong', (status, error) => loginPage(ctx, journey, status, { email, error }));
   });
 
   router.post('/login/second-factor', async (ctx) => {
     const body = await form(ctx);
+    const journey = journeyOf(body);
     const challenge = body.challenge?.slice(0, 2048) ?? '';
     const step = await codeStep(stepContext(ctx), challenge, body.code?.slice(0, 32) ?? '');
-    await afterStep(ctx, step, 'second_factor.wrong', (status, error) => codePage(ctx, challenge, status, error));
+    await afterStep(ctx, journey, step, 'second_factor.wrong', (status, error) => codePage(ctx, journey, challenge, status, error));
   });
 
   /** Pages behind it need a live session; a GET without one goes to sign-in. Every POST carries the CSRF token. */
