@@ -21,7 +21,9 @@ import { apiRouter } from './api/index.js';
 import { consoleRouter } from './console/index.js';
 import { type EndpointKind, front } from './http/front.js';
 import { DatabaseOutage, RETRY_AFTER_SECONDS } from './http/outage.js';
-import { pageSecurityHeaders, renderErrorPage } from './http/pages.js';
+import { chooseLocale, type Locale } from './http/i18n.js';
+import { defaultLocaleOf, pageLanguage, pageSecurityHeaders, renderErrorPage } from './http/pages.js';
+import { accountRouter } from './account/index.js';
 import { requestContext } from './http/requestContext.js';
 import { internalRouter } from './internal/router.js';
 import type { Logger } from './log.js';
@@ -47,9 +49,9 @@ export interface Gatehouse {
 }
 
 /** Paths served by Gatehouse's own Koa app; everything else is oidc-provider's. */
-const OWN_PATHS = /^\/(api|console|interaction|health|assets)(\/|$)/;
+const OWN_PATHS = /^\/(api|console|interaction|account|health|assets)(\/|$)/;
 /** Paths whose answers are pages (HTML), for the shape of an error. */
-const PAGE_PATHS = /^\/(console|interaction|auth|session\/end)(\/|$)/;
+const PAGE_PATHS = /^\/(console|interaction|account|auth|session\/end)(\/|$)/;
 const PURGE_EVERY_MS = 10 * 60 * 1000;
 /** How long a draining instance keeps answering readiness probes (503) when nothing is in flight. */
 const LINGER_MS = 1000;
@@ -61,14 +63,15 @@ function kindOf(p: string): EndpointKind {
 }
 
 /** A refused request in its endpoint's shape: the API's JSON, RFC 6749 §5.2 JSON, or an error page. */
-function refuse(res: http.ServerResponse, kind: EndpointKind, status: number, message: string): void {
+const refuser = (defaultLocale: Locale) => (res: http.ServerResponse, kind: EndpointKind, status: number, message: string): void => {
   // What is left of a refused request's body must not be read as the next request on the connection.
   const headers: Record<string, string> = { connection: 'close' };
   const error = status === 503 ? 'temporarily_unavailable' : 'invalid_request';
   let body: string;
   if (kind === 'page') {
     Object.assign(headers, pageSecurityHeaders(), { 'content-type': 'text/html; charset=utf-8' });
-    body = renderErrorPage({ error, error_description: message });
+    const locale = chooseLocale(undefined, res.req?.headers['accept-language'], defaultLocale);
+    body = renderErrorPage({ error, error_description: message }, { locale });
   } else {
     headers['content-type'] = 'application/json; charset=utf-8';
     body = JSON.stringify(kind === 'api'
@@ -76,7 +79,7 @@ function refuse(res: http.ServerResponse, kind: EndpointKind, status: number, me
       : { error, error_description: message });
   }
   res.writeHead(status, headers).end(body);
-}
+};
 
 export async function startGatehouse(config: Config, log: Logger, tuning: Tuning = DEFAULT_TUNING): Promise<Gatehouse> {
   const db = await openDatabase(config);
@@ -97,6 +100,7 @@ export async function startGatehouse(config: Config, log: Logger, tuning: Tuning
     const provider = createProvider({ config, pool: db.pool, manager, secrets, keys, tuning });
     provider.proxy = true;
     provider.use(requestContext(log));
+    provider.use(defaultLocaleOf(config.defaultLocale));
     // A request that failed because the database did not answer is 503, not 500, and logged once (CONTRACT §1).
     provider.use(async (ctx, next) => {
       await next();
@@ -106,7 +110,7 @@ export async function startGatehouse(config: Config, log: Logger, tuning: Tuning
       const description = 'the database is not answering; try again shortly';
       if (ctx.response.is('html')) {
         ctx.set(pageSecurityHeaders());
-        ctx.body = renderErrorPage({ error: 'temporarily_unavailable', error_description: description });
+        ctx.body = renderErrorPage({ error: 'temporarily_unavailable', error_description: description }, pageLanguage(ctx));
       } else {
         ctx.body = { error: 'temporarily_unavailable', error_description: description };
       }
@@ -121,13 +125,16 @@ export async function startGatehouse(config: Config, log: Logger, tuning: Tuning
     const app = new Koa();
     app.proxy = true;
     app.use(requestContext(log));
+    app.use(defaultLocaleOf(config.defaultLocale));
     app.use(htmlErrors(log, outage));
     app.use(healthRouter(db, outage, closing.signal).routes());
     app.use(apiErrorsFor('/api', outage));
     app.use(apiRouter({ manager, pool: db.pool, secrets, issuer: config.issuer, printQueue }).routes());
     app.use(assetRouter().routes());
-    app.use(interactionRouter(provider, manager, new LoginThrottle(db.pool)).routes());
-    app.use(consoleRouter({ manager, secrets, provider, issuer: config.issuer, cookieKeys: keys.cookieKeys }).routes());
+    const throttle = new LoginThrottle(db.pool);
+    app.use(interactionRouter(provider, manager, throttle, secrets).routes());
+    app.use(accountRouter({ manager, secrets, throttle, issuer: config.issuer, cookieKeys: keys.cookieKeys }).routes());
+    app.use(consoleRouter({ manager, secrets, provider, issuer: config.issuer, cookieKeys: keys.cookieKeys, adminMfa: config.adminMfa }).routes());
 
     const internal = new Koa();
     internal.proxy = true;
@@ -137,7 +144,7 @@ export async function startGatehouse(config: Config, log: Logger, tuning: Tuning
 
     const own = app.callback();
     const oidc = provider.callback();
-    const frontOptions = { issuer: config.issuer, trustProxy: config.trustProxy, kindOf, refuse };
+    const frontOptions = { issuer: config.issuer, trustProxy: config.trustProxy, kindOf, refuse: refuser(config.defaultLocale) };
     const inFlight = new Set<http.ServerResponse>();
     const tracked = (listener: http.RequestListener): http.RequestListener => (req, res) => {
       inFlight.add(res);
@@ -251,7 +258,8 @@ function htmlErrors(log: Logger, outage: DatabaseOutage) {
         ? { error: 'temporarily_unavailable', error_description: 'the database is not answering; try again shortly' }
         : status >= 500
           ? { error: 'server_error', error_description: 'something went wrong on our side' }
-          : { error: e.error ?? 'invalid_request', error_description: e.error_description ?? (e.expose ? e.message ?? '' : '') });
+          : { error: e.error ?? 'invalid_request', error_description: e.error_description ?? (e.expose ? e.message ?? '' : '') },
+      pageLanguage(ctx));
     }
   };
 }

@@ -34,7 +34,7 @@ interface Command {
 const OPTIONS = {
   email: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' }, type: { type: 'string' },
   id: { type: 'string' }, permissions: { type: 'string' }, client: { type: 'string' }, consumer: { type: 'string' },
-  'redirect-uri': { type: 'string' }, membership: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' },
+  'redirect-uri': { type: 'string' }, 'post-logout-redirect-uri': { type: 'string' }, membership: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -106,12 +106,13 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   'connections:put': {
-    usage: '--client <id> --consumer <id> [--redirect-uri <uri>]',
+    usage: '--client <id> --consumer <id> [--redirect-uri <uri>] [--post-logout-redirect-uri <uri>]',
     summary: 'as PUT /internal/clients/{id}/connections: a new secret on every call',
     async run({ manager, secrets, values }) {
       const client = required(values, 'client');
       const body = checked<Parameters<typeof upsertConnection>[4]>(compileBody(connectionUpsertBody), {
         consumer_id: values.consumer, ...(values['redirect-uri'] !== undefined && { redirect_uri: values['redirect-uri'] }),
+        ...(values['post-logout-redirect-uri'] !== undefined && { post_logout_redirect_uri: values['post-logout-redirect-uri'] }),
       });
       const { connection, secret } = await upsertConnection(manager, secrets, actor, client, body);
       print({ ...connection, secret });

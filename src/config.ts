@@ -19,6 +19,10 @@ export interface Config {
   shutdownGraceSeconds: number;
   /** Seconds a claimed print job stays with its claim before it is queued again (CONTRACT §9). */
   printJobLeaseSeconds: number;
+  /** The language of end-user pages when neither ui_locales nor Accept-Language chooses one (CONTRACT §1, §11). */
+  defaultLocale: 'uk' | 'en';
+  /** `required`: a member of an ADMIN client without a second factor enrols before the console lets them in (§11). */
+  adminMfa: 'optional' | 'required';
 }
 
 export class ConfigError extends Error {
@@ -81,6 +85,16 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
   }
 
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
+    const raw = value(name);
+    if (raw === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(raw)) {
+      problems.push(`${name}: must be one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
+      return fallback;
+    }
+    return raw as T;
+  };
+
   const config: Config = {
     databaseUrl,
     dataDir: value('DATA_DIR') ?? './data',
@@ -97,6 +111,8 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: integer('TRUST_PROXY', 0, 0, 10),
     shutdownGraceSeconds: integer('SHUTDOWN_GRACE_SECONDS', 10, 0, 3600),
     printJobLeaseSeconds: integer('PRINT_JOB_LEASE_SECONDS', 300, 1, 86_400),
+    defaultLocale: oneOf('DEFAULT_LOCALE', ['uk', 'en'] as const, 'uk'),
+    adminMfa: oneOf('ADMIN_MFA', ['optional', 'required'] as const, 'optional'),
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

@@ -30,7 +30,7 @@ describe('POST /internal/clients', () => {
 
   test('an ADMIN gets every built-in but printer:report; a service keeps its System ID', async () => {
     const admin = await call(server, 'POST', '/internal/clients', { name: 'Admin', client_type: 'ADMIN' });
-    expect(admin.body.data.permissions).toHaveLength(13);
+    expect(admin.body.data.permissions).toHaveLength(14);
     expect(admin.body.data.permissions).not.toContain('printer:report');
     const svc = await call(server, 'POST', '/internal/clients', { id: 'printer_service_001', name: 'Print', client_type: 'PRINT_SERVICE' });
     expect(svc.body.data).toMatchObject({ id: 'printer_service_001', permissions: ['printer:report'] });

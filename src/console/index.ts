@@ -30,6 +30,7 @@ export interface ConsoleDeps {
   provider: Provider;
   issuer: string;
   cookieKeys: string[];
+  adminMfa: 'optional' | 'required';
 }
 
 /** Where a signed-in user lands: the first section their scopes open. */

@@ -13,6 +13,8 @@ import {
   SESSION_TTL_SECONDS, createConsoleSession, endConsoleSession, findConsoleSession, randomToken, startConsoleLogin, takeConsoleLogin,
 } from '../domain/consoleSessions.js';
 import { permissionsIn } from '../domain/scopePolicy.js';
+import { hasSecondFactor } from '../domain/secondFactor.js';
+import { startAccountSession } from '../account/session.js';
 import type { Secrets } from '../domain/secrets.js';
 import { seeOther, text } from './forms.js';
 import { page } from './render.js';
@@ -31,6 +33,8 @@ export interface SignInDeps {
   issuer: string;
   cookieKeys: string[];
   registration: () => Promise<ConsoleRegistration | null>;
+  /** CONTRACT §11 ADMIN_MFA: `required` sends a member without a second factor to enrol before letting them in. */
+  adminMfa: 'optional' | 'required';
 }
 
 /** Only a path inside the console, so the sign-in can never be turned into an open redirect. */
@@ -38,7 +42,7 @@ function returnPath(value: unknown): string {
   return typeof value === 'string' && /^\/console(\/[^\\]*)?$/.test(value) && !value.startsWith('//') ? value : '/console';
 }
 
-export function signIn({ manager, secrets, provider, issuer, cookieKeys, registration }: SignInDeps) {
+export function signIn({ manager, secrets, provider, issuer, cookieKeys, registration, adminMfa }: SignInDeps) {
   const secure = issuer.startsWith('https:');
   const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, path: '/console', secure, signed: true, overwrite: true };
   const cookies = (ctx: Context) => new Cookies(ctx.req, ctx.res, { keys: cookieKeys, secure });
@@ -116,6 +120,11 @@ export function signIn({ manager, secrets, provider, issuer, cookieKeys, registr
     // The token's own record says who signed in and what was granted: requested ∩ client permissions ∩ membership.
     const token = await provider.AccessToken.find(tokens.access_token);
     if (!token?.accountId) return failed(ctx, 'The access token could not be read.');
+    if (adminMfa === 'required' && !(await hasSecondFactor(manager, token.accountId))) {
+      // Signed in with the password just now: /account lets them enrol, then they come back here.
+      await startAccountSession(ctx, { manager, issuer, cookieKeys }, { id: token.accountId });
+      return ctx.redirect(`/account/mfa?${new URLSearchParams({ required: 'admin', return_to: '/console' })}`);
+    }
     const actor = { type: 'user' as const, id: token.accountId, requestId: ctx.state.requestId ?? null };
     const sessionId = await createConsoleSession(manager, actor, permissionsIn(token.scope), csrfTokens.secretSync());
     jar.set(SESSION_COOKIE, sessionId, { ...cookieOptions, maxAge: SESSION_TTL_SECONDS * 1000 });

@@ -34,6 +34,16 @@ export async function findByRedirectUri(pool: Pool, clientId: string, redirectUr
   return rows[0] ?? null;
 }
 
+/** A connection of `clientId` that registered this post_logout_redirect_uri (RP-initiated logout, CONTRACT §3). */
+export async function findByPostLogoutRedirectUri(pool: Pool, clientId: string, uri: string): Promise<ConnectionCredential | null> {
+  const { rows } = await pool.query<ConnectionCredential>({
+    name: 'gh_conn_by_post_logout',
+    text: `${JOINED} WHERE k.client_id = $1 AND k.post_logout_redirect_uri = $2 LIMIT 1`,
+    values: [clientId, uri],
+  });
+  return rows[0] ?? null;
+}
+
 /** The connection of `clientId` whose secret has this HMAC (token, introspection, revocation endpoints). */
 export async function findBySecretHash(pool: Pool, clientId: string, secretHash: string): Promise<ConnectionCredential | null> {
   const { rows } = await pool.query<ConnectionCredential>({

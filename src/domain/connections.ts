@@ -13,27 +13,37 @@ export interface ConnectionView {
   client_id: string;
   consumer_id: string;
   redirect_uri: string | null;
+  /** Only when one is registered: a connection without one has exactly §2's fields. */
+  post_logout_redirect_uri?: string;
   inserted_at: string;
   updated_at: string;
 }
 
-export const CONNECTION_COLUMNS = 'id, client_id, consumer_id, redirect_uri, inserted_at, updated_at';
+export const CONNECTION_COLUMNS = 'id, client_id, consumer_id, redirect_uri, post_logout_redirect_uri, inserted_at, updated_at';
 
 const REDIRECT_TAKEN = 'connections_client_redirect_key';
+
+/** A connection as answered: post_logout_redirect_uri (§3 Logout, set through §6) appears only once registered. */
+function view(row: ConnectionView & { post_logout_redirect_uri?: string | null }): ConnectionView {
+  const { post_logout_redirect_uri: postLogout, ...rest } = row;
+  return postLogout ? { ...rest, post_logout_redirect_uri: postLogout } : rest;
+}
 
 function redirectTaken(): Conflict {
   return new Conflict('redirect_uri is already registered for another connection of this client');
 }
 
-function assertRedirectUri(value: string | null | undefined): void {
+function assertRedirectUri(value: string | null | undefined, field = 'redirect_uri'): void {
   if (value === undefined || value === null) return;
   const problem = redirectUriProblem(value);
-  if (problem) throw Invalid.property('redirect_uri', 'format', `redirect_uri ${problem}`, { format: 'redirect_uri' });
+  if (problem) throw Invalid.property(field, 'format', `${field} ${problem}`, { format: 'redirect_uri' });
 }
 
 export interface ConnectionUpsert {
   consumer_id: string;
   redirect_uri?: string | null;
+  /** Where RP-initiated logout may return (CONTRACT §3 "Logout"); omitted keeps the current one. */
+  post_logout_redirect_uri?: string | null;
 }
 
 export interface ConnectionWithSecret {
@@ -51,6 +61,7 @@ export async function upsertConnection(
   manager: EntityManager, secrets: Secrets, actor: Actor, clientId: string, input: ConnectionUpsert,
 ): Promise<ConnectionWithSecret> {
   assertRedirectUri(input.redirect_uri);
+  assertRedirectUri(input.post_logout_redirect_uri, 'post_logout_redirect_uri');
   const { secret, hash } = secrets.generate();
   return manager.transaction(async (tx) => {
     await assertNotConsoleConnection(tx, { clientId, consumerId: input.consumer_id });
@@ -64,19 +75,22 @@ export async function upsertConnection(
     let rows: Array<ConnectionView & { created: boolean }>;
     try {
       rows = await tx.query(
-        `INSERT INTO connections (client_id, consumer_id, redirect_uri, secret_hash) VALUES ($1, $2, $3, $4)
+        `INSERT INTO connections (client_id, consumer_id, redirect_uri, secret_hash, post_logout_redirect_uri) VALUES ($1, $2, $3, $4, $6)
          ON CONFLICT (client_id, consumer_id) DO UPDATE SET
            secret_hash = EXCLUDED.secret_hash,
            redirect_uri = CASE WHEN $5 THEN EXCLUDED.redirect_uri ELSE connections.redirect_uri END,
+           post_logout_redirect_uri = CASE WHEN $7 THEN EXCLUDED.post_logout_redirect_uri ELSE connections.post_logout_redirect_uri END,
            updated_at = now()
          RETURNING ${CONNECTION_COLUMNS}, (xmax = 0) AS created`,
-        [clientId, input.consumer_id, input.redirect_uri ?? null, hash, input.redirect_uri !== undefined],
+        [clientId, input.consumer_id, input.redirect_uri ?? null, hash, input.redirect_uri !== undefined,
+          input.post_logout_redirect_uri ?? null, input.post_logout_redirect_uri !== undefined],
       );
     } catch (err) {
       if (isUniqueViolation(err, REDIRECT_TAKEN)) throw redirectTaken();
       throw err;
     }
-    const { created, ...connection } = rows[0];
+    const { created, ...row } = rows[0];
+    const connection = view(row);
     // Only a self-connection may lack a redirect URI; it can then use client_credentials only (CONTRACT §2).
     if (connection.redirect_uri === null && connection.consumer_id !== clientId) {
       throw Invalid.property('redirect_uri', 'required', 'required unless consumer_id is the client itself');
@@ -84,6 +98,7 @@ export async function upsertConnection(
     if (!created) await revokeConnectionTokens(tx, connection.id);
     await recordAudit(tx, actor, created ? 'connection.create' : 'connection.rotate_secret', { type: 'connection', id: connection.id }, {
       client_id: clientId, consumer_id: connection.consumer_id, redirect_uri: connection.redirect_uri,
+      ...(connection.post_logout_redirect_uri ? { post_logout_redirect_uri: connection.post_logout_redirect_uri } : {}),
     });
     return { connection, secret, created };
   });
@@ -94,7 +109,7 @@ export async function getConnection(manager: EntityManager, clientId: string, co
     `SELECT ${CONNECTION_COLUMNS} FROM connections WHERE id = $1 AND client_id = $2`, [connectionId, clientId],
   );
   if (!rows.length) throw new NotFound();
-  return rows[0];
+  return view(rows[0]);
 }
 
 export async function updateRedirectUri(
@@ -117,7 +132,7 @@ export async function updateRedirectUri(
     }
     if (!rows.length) throw new NotFound();
     await recordAudit(tx, actor, 'connection.update', { type: 'connection', id: connectionId }, { client_id: clientId, redirect_uri: redirectUri });
-    return rows[0];
+    return view(rows[0]);
   });
 }
 
@@ -136,7 +151,7 @@ export async function refreshSecret(
     if (!rows.length) throw new NotFound();
     await revokeConnectionTokens(tx, connectionId);
     await recordAudit(tx, actor, 'connection.refresh_secret', { type: 'connection', id: connectionId }, { client_id: clientId });
-    return { connection: rows[0], secret };
+    return { connection: view(rows[0]), secret };
   });
 }
 
@@ -163,5 +178,6 @@ export async function listConnections(
 ): Promise<{ items: ConnectionView[]; total: number }> {
   const where = new Conditions().equals('client_id', clientId)
     .equals('consumer_id', filter.consumer_id).equals('redirect_uri', filter.redirect_uri);
-  return listPage<ConnectionView>(manager, 'connections', CONNECTION_COLUMNS, where, page, pageSize);
+  const found = await listPage<ConnectionView>(manager, 'connections', CONNECTION_COLUMNS, where, page, pageSize);
+  return { ...found, items: found.items.map(view) };
 }

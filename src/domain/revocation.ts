@@ -39,3 +39,13 @@ export async function revokeMembership(manager: EntityManager, userId: string, c
 export async function endSessions(manager: EntityManager, userId: string): Promise<void> {
   await manager.query(`DELETE FROM oidc_payloads WHERE account_id = $1 AND model = 'Session'`, [userId]);
 }
+
+/**
+ * Sign out everywhere (CONTRACT §11): every session of the user ends, at the authorization server, in /account and
+ * in the admin console; grants and tokens stay (revoking them is each grant's own action).
+ */
+export async function endEverySession(manager: EntityManager, userId: string): Promise<void> {
+  await endSessions(manager, userId);
+  await manager.query('DELETE FROM account_sessions WHERE user_id = $1', [userId]);
+  await manager.query('DELETE FROM console_sessions WHERE user_id = $1', [userId]);
+}

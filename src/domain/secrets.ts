@@ -47,6 +47,35 @@ export class Secrets {
     return { secret, hash: this.hash(secret) };
   }
 
+  /**
+   * Encrypts a value kept at rest (a TOTP key, a sign-in step in flight) with AES-256-GCM under a key derived from the
+   * pepper for `purpose` (HKDF-SHA256), so a database dump alone does not reveal it. `v1.<iv>.<tag>.<ciphertext>`.
+   */
+  seal(purpose: string, plaintext: string): string {
+    const iv = crypto.randomBytes(12);
+    const cipher = crypto.createCipheriv('aes-256-gcm', this.#sealingKey(purpose), iv);
+    const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    return ['v1', iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), body.toString('base64url')].join('.');
+  }
+
+  /** The plaintext of `seal(purpose, …)`, or null when the value was not sealed by this pepper for this purpose. */
+  unseal(purpose: string, sealed: unknown): string | null {
+    if (typeof sealed !== 'string') return null;
+    const [version, iv, tag, body] = sealed.split('.');
+    if (version !== 'v1' || !iv || !tag || body === undefined) return null;
+    try {
+      const decipher = crypto.createDecipheriv('aes-256-gcm', this.#sealingKey(purpose), Buffer.from(iv, 'base64url'));
+      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+      return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
+    } catch {
+      return null;
+    }
+  }
+
+  #sealingKey(purpose: string): Buffer {
+    return Buffer.from(crypto.hkdfSync('sha256', this.#pepper, Buffer.alloc(0), `gatehouse-seal:${purpose}`, 32));
+  }
+
   static newPepper(): string {
     return crypto.randomBytes(32).toString('base64url');
   }

@@ -5,7 +5,7 @@ import type { Pool } from 'pg';
 import Provider, { errors } from 'oidc-provider';
 import type { ClientMetadata } from 'oidc-provider';
 import {
-  type ConnectionCredential, findActiveClient, findByRedirectUri, findBySecretHash,
+  type ConnectionCredential, findActiveClient, findByPostLogoutRedirectUri, findByRedirectUri, findBySecretHash,
 } from '../domain/connectionLookup.js';
 import { refusedMachineScopes } from '../domain/scopePolicy.js';
 import type { Secrets } from '../domain/secrets.js';
@@ -85,6 +85,11 @@ export function clientFinder({ pool, secrets, source, knownScopes }: ClientFinde
           register(cred.permissions);
           return connectionMetadata(cred, false);
         }
+      }
+      if (lookup.by === 'post_logout_redirect_uri') {
+        // Only the matching connection's URI is allowed; none matching → oidc-provider's 400 "not registered" page.
+        const cred = await findByPostLogoutRedirectUri(pool, id, lookup.postLogoutRedirectUri);
+        if (cred) return { ...connectionMetadata(cred, false), post_logout_redirect_uris: [lookup.postLogoutRedirectUri] };
       }
       // No credential: an unregistered redirect_uri gets oidc-provider's error page, never a redirect.
       const client = await findActiveClient(pool, id);

@@ -13,6 +13,8 @@ export type ConnectionLookup =
   | { by: 'secret'; secret: string; purpose: 'other' }
   /** The connection that registered exactly this redirect URI (authorization endpoint). */
   | { by: 'redirect_uri'; redirectUri: string }
+  /** A connection that registered exactly this post_logout_redirect_uri (end session, RP-Initiated Logout §3). */
+  | { by: 'post_logout_redirect_uri'; postLogoutRedirectUri: string }
   /** No credential and no redirect URI: the client itself, which can authenticate nothing (userinfo, end session). */
   | { by: 'client' };
 
@@ -33,6 +35,9 @@ export function chooseConnectionLookup(clientId: string, { route, params, creden
   }
   if ((route === 'authorization' || route === 'resume') && params.client_id === clientId && typeof params.redirect_uri === 'string') {
     return { by: 'redirect_uri', redirectUri: params.redirect_uri };
+  }
+  if (route === 'end_session' && (params.client_id === undefined || params.client_id === clientId) && typeof params.post_logout_redirect_uri === 'string') {
+    return { by: 'post_logout_redirect_uri', postLogoutRedirectUri: params.post_logout_redirect_uri };
   }
   return { by: 'client' };
 }

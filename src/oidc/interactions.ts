@@ -7,26 +7,23 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Interaction } from 'oidc-provider';
 import type { EntityManager } from 'typeorm';
-import { type Actor, recordAudit } from '../domain/audit.js';
 import { getClient } from '../domain/clients.js';
 import { consoleRegistrationOnce } from '../domain/consoleClient.js';
 import { NotFound } from '../domain/errors.js';
 import type { LoginThrottle } from '../domain/loginThrottle.js';
 import { listPermissions } from '../domain/permissions.js';
+import type { Secrets } from '../domain/secrets.js';
 import { signInScopes } from '../domain/signInPolicy.js';
-import { findUser, verifyPassword } from '../domain/users.js';
+import { type SignInContext, type StepResult, codeStep, passwordStep, recordSignIn } from '../domain/signInSteps.js';
+import { findUser } from '../domain/users.js';
 import { readBodyText } from '../http/body.js';
+import { fromUiLocales, translator } from '../http/i18n.js';
 import { parseForm } from '../http/inputGate.js';
-import { sendPage } from '../http/pages.js';
+import { type PageLanguage, pageLanguage, sendPage } from '../http/pages.js';
 import { clientAddress } from '../http/requestContext.js';
 import { type ConsentSubject, grantedScopes, recordConsent } from './consent.js';
 
-const IDENTITY_DESCRIPTIONS: Record<string, string> = {
-  openid: 'know who you are',
-  profile: 'see your name',
-  email: 'see your email address',
-  offline_access: 'stay signed in when you are away',
-};
+const IDENTITY_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
 
 async function form(ctx: Context): Promise<Record<string, string | string[]>> {
   if (!ctx.is('application/x-www-form-urlencoded')) ctx.throw(415, 'expected a form');
@@ -46,7 +43,7 @@ function redirectOrigin(details: Interaction): string[] {
   }
 }
 
-export function interactionRouter(provider: Provider, manager: EntityManager, throttle: LoginThrottle): Router {
+export function interactionRouter(provider: Provider, manager: EntityManager, throttle: LoginThrottle, secrets: Secrets): Router {
   const router = new Router({ prefix: '/interaction' });
   const consoleRegistration = consoleRegistrationOnce(manager);
 
@@ -78,14 +75,61 @@ export function interactionRouter(provider: Provider, manager: EntityManager, th
     return { accountId, clientId, clientPermissions: client.permissions, membership };
   };
 
+  /** The page's language: the request's ui_locales (which the language link amends), Accept-Language, the default. */
+  const language = (ctx: Context, details: Interaction): PageLanguage =>
+    pageLanguage(ctx, { uiLocales: details.params.ui_locales, here: `/interaction/${details.uid}` });
+
   const loginPage = async (ctx: Context, details: Interaction, status = 200, extra: Record<string, unknown> = {}) => {
     sendPage(ctx, 'login.njk', {
-      title: 'Sign in', uid: details.uid, clientName: await clientName(String(details.params.client_id)), ...extra,
-    }, status, { formAction: redirectOrigin(details) });
+      uid: details.uid, clientName: await clientName(String(details.params.client_id)),
+      action: `/interaction/${details.uid}/login`, abortAction: `/interaction/${details.uid}/abort`, ...extra,
+    }, status, { formAction: redirectOrigin(details), language: language(ctx, details) });
+  };
+
+  const secondFactorPage = (ctx: Context, details: Interaction, challenge: string, status = 200, error?: string) => {
+    sendPage(ctx, 'second-factor.njk', {
+      challenge, error, action: `/interaction/${details.uid}/second-factor`, abortAction: `/interaction/${details.uid}/abort`,
+    }, status, { formAction: redirectOrigin(details), language: language(ctx, details) });
+  };
+
+  const stepContext = (ctx: Context, details: Interaction): SignInContext => ({
+    manager, secrets, throttle, address: clientAddress(ctx), requestId: ctx.state.requestId ?? null,
+    clientId: String(details.params.client_id), flow: details.uid,
+  });
+
+  /** What follows a sign-in step: a page again, the second factor, or the end of the login. */
+  const afterStep = async (
+    ctx: Context, details: Interaction, step: StepResult, wrongKey: string, again: (status: number, error: string) => unknown,
+  ) => {
+    const t = translator(language(ctx, details).locale);
+    switch (step.outcome) {
+      case 'throttled':
+        ctx.set('retry-after', String(step.retryAfter));
+        return again(429, t('login.throttled', { count: Math.ceil(step.retryAfter / 60) }));
+      case 'wrong':
+        return again(401, t(wrongKey));
+      case 'expired':
+        return loginPage(ctx, details, 400, { error: t('second_factor.expired') });
+      case 'second_factor':
+        return secondFactorPage(ctx, details, step.challenge);
+      case 'signed_in': {
+        const c = stepContext(ctx, details);
+        // RFC 6749 §4.1.2.1: a user who may not use this client is sent back with access_denied.
+        const allowed = !!(await signInScopes(manager, step.user.id, String(details.params.client_id)));
+        await recordSignIn(c, step.user, allowed);
+        return allowed ? finish(ctx, { login: { accountId: step.user.id } }) : notAllowed(ctx);
+      }
+    }
   };
 
   router.get('/:uid', async (ctx) => {
     const details = await provider.interactionDetails(ctx.req, ctx.res);
+    // The language link amends the request's ui_locales, so every later page of this sign-in keeps the choice.
+    const chosen = fromUiLocales(ctx.query.ui_locales);
+    if (chosen && details.params.ui_locales !== chosen) {
+      details.params.ui_locales = chosen;
+      await details.save(details.exp - Math.floor(Date.now() / 1000));
+    }
     if (details.prompt.name === 'login') return loginPage(ctx, details);
     const subject = await consentSubject(details);
     if (!subject) return notAllowed(ctx);
@@ -94,13 +138,15 @@ export function interactionRouter(provider: Provider, manager: EntityManager, th
       return finish(ctx, { consent: { grantId: await recordConsent(provider, manager, ctx, details, subject) } });
     }
     const catalog = new Map((await listPermissions(manager)).map((p) => [p.name, p.description]));
+    const lang = language(ctx, details);
+    const t = translator(lang.locale);
     const scopes = grantedScopes(details, subject).filter((s) => s !== 'openid').map((name) => ({
-      name, description: IDENTITY_DESCRIPTIONS[name] ?? catalog.get(name) ?? '',
+      name, description: IDENTITY_SCOPES.has(name) ? t(`consent.identity.${name}`) : catalog.get(name) ?? '',
     }));
     const user = await findUser(manager, subject.accountId);
     sendPage(ctx, 'consent.njk', {
-      title: 'Allow access', uid: details.uid, clientName: await clientName(subject.clientId), userEmail: user?.email, scopes,
-    }, 200, { formAction: redirectOrigin(details) });
+      uid: details.uid, clientName: await clientName(subject.clientId), userEmail: user?.email, scopes,
+    }, 200, { formAction: redirectOrigin(details), language: lang });
   });
 
   router.post('/:uid/login', async (ctx) => {
@@ -108,32 +154,18 @@ export function interactionRouter(provider: Provider, manager: EntityManager, th
     if (details.prompt.name !== 'login') ctx.throw(400, 'this interaction does not ask for a login');
     const body = await form(ctx);
     const email = text(body.email, 254);
-    const clientId = String(details.params.client_id);
-    const address = clientAddress(ctx);
-    const audit = (actor: Actor, action: string, targetId: string) =>
-      recordAudit(manager, actor, action, { type: 'user', id: targetId }, { email, client_address: address, client_id: clientId });
-    const anonymous: Actor = { type: 'user', id: null, requestId: ctx.state.requestId ?? null };
-    // The attempt is taken before the password is looked at: guessing in parallel gains nothing.
-    const attempt = await throttle.attempt(email, address);
-    if (!attempt.allowed) {
-      if (attempt.first) await audit(anonymous, 'user.locked_out', email.toLowerCase());
-      ctx.set('retry-after', String(attempt.retryAfter));
-      return loginPage(ctx, details, 429, { email, error: `Too many failed sign-ins. Try again in ${Math.ceil(attempt.retryAfter / 60)} minute(s).` });
-    }
-    const user = await verifyPassword(manager, email, text(body.password, 1024));
-    if (!user) {
-      await audit(anonymous, 'user.sign_in_failed', email.toLowerCase());
-      return loginPage(ctx, details, 401, { email, error: 'Wrong email or password.' });
-    }
-    await throttle.succeeded(email, address);
-    const actor: Actor = { type: 'user', id: user.id, requestId: ctx.state.requestId ?? null };
-    // RFC 6749 §4.1.2.1: a user who may not use this client is sent back with access_denied.
-    if (!(await signInScopes(manager, user.id, clientId))) {
-      await audit(actor, 'user.sign_in_failed', user.id);
-      return notAllowed(ctx);
-    }
-    await audit(actor, 'user.sign_in', user.id);
-    return finish(ctx, { login: { accountId: user.id } });
+    const step = await passwordStep(stepContext(ctx, details), email, text(body.password, 1024));
+    return afterStep(ctx, details, step, 'login.wrong', (status, error) => loginPage(ctx, details, status, { email, error }));
+  });
+
+  // CONTRACT §11: after the password, a TOTP or recovery code; a wrong one counts toward the login throttle.
+  router.post('/:uid/second-factor', async (ctx) => {
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    if (details.prompt.name !== 'login') ctx.throw(400, 'this interaction does not ask for a login');
+    const body = await form(ctx);
+    const challenge = text(body.challenge, 2048);
+    const step = await codeStep(stepContext(ctx, details), challenge, text(body.code, 32));
+    return afterStep(ctx, details, step, 'second_factor.wrong', (status, error) => secondFactorPage(ctx, details, challenge, status, error));
   });
 
   router.post('/:uid/confirm', async (ctx) => {

@@ -19,7 +19,8 @@ import { type TokenStorage, modelAdapterFactory } from './modelAdapter.js';
 import { prefetchedAccount, readAheadSource, readAheadStore } from './readAhead.js';
 import { providerScopes } from './scopes.js';
 import { TokenStore } from './tokenStore.js';
-import { pageSecurityHeaders, render, renderErrorPage } from '../http/pages.js';
+import { fromUiLocales } from '../http/i18n.js';
+import { pageLanguage, pageSecurityHeaders, render, renderErrorPage } from '../http/pages.js';
 
 /** The decorators that save round trips; each can be left out without changing any answer (tests run both ways). */
 export interface Tuning {
@@ -46,7 +47,15 @@ function originOf(uri: unknown): string[] {
   }
 }
 
+const LOGOUT_LOCALE_COOKIE = 'gatehouse.logout_locale';
+
 export function createProvider({ config, pool, manager, secrets, keys, tuning = DEFAULT_TUNING }: ProviderDeps): Provider {
+  /** The name a logout page shows for its client (oidc-provider's client carries only the id). */
+  const clientName = async (clientId: string | undefined) => {
+    if (!clientId) return undefined;
+    const rows: Array<{ name: string }> = await manager.query('SELECT name FROM clients WHERE id = $1', [clientId]);
+    return rows[0]?.name;
+  };
   let provider: Provider | undefined;
   let source = connectionSource(pool);
   if (tuning.readAhead) source = readAheadSource(pool, source);
@@ -88,14 +97,20 @@ export function createProvider({ config, pool, manager, secrets, keys, tuning = 
         enabled: true,
         // Gatehouse's own pages (CONTRACT §3 "Pages"): nothing from another origin, no framing.
         logoutSource: async (ctx, form) => {
+          const language = pageLanguage(ctx, { uiLocales: ctx.oidc.params?.ui_locales });
+          // The signed-out page that follows is not told ui_locales: a short cookie carries the choice there.
+          if (fromUiLocales(ctx.query.ui_locales ?? ctx.oidc.params?.ui_locales)) {
+            ctx.cookies.set(LOGOUT_LOCALE_COOKIE, language.locale, { path: '/session/end', httpOnly: true, sameSite: 'lax', maxAge: 600_000, signed: false, secure: config.issuer.startsWith('https:') });
+          }
           ctx.set(pageSecurityHeaders(originOf(ctx.oidc.params?.post_logout_redirect_uri)));
           ctx.type = 'html';
-          ctx.body = render('logout.njk', { title: 'Sign out', form, clientName: ctx.oidc.client?.clientName });
+          ctx.body = render('logout.njk', { form, clientName: await clientName(ctx.oidc.client?.clientId) }, language);
         },
         postLogoutSuccessSource: async (ctx) => {
           ctx.set(pageSecurityHeaders());
           ctx.type = 'html';
-          ctx.body = render('signed-out.njk', { title: 'Signed out', clientName: ctx.oidc.client?.clientName });
+          const language = pageLanguage(ctx, { uiLocales: ctx.cookies.get(LOGOUT_LOCALE_COOKIE) });
+          ctx.body = render('signed-out.njk', { clientName: await clientName(ctx.oidc.client?.clientId) }, language);
         },
       },
       pushedAuthorizationRequests: { enabled: false },
@@ -136,7 +151,7 @@ export function createProvider({ config, pool, manager, secrets, keys, tuning = 
     renderError: async (ctx, out) => {
       ctx.set(pageSecurityHeaders());
       ctx.type = 'html';
-      ctx.body = renderErrorPage(out as unknown as Record<string, string>);
+      ctx.body = renderErrorPage(out as unknown as Record<string, string>, pageLanguage(ctx, { uiLocales: ctx.oidc?.params?.ui_locales }));
     },
   };
 

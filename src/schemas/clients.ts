@@ -44,7 +44,7 @@ export const connectionUpsertBody = {
   type: 'object',
   additionalProperties: false,
   required: ['consumer_id'],
-  properties: { consumer_id: clientId, redirect_uri: redirectUri },
+  properties: { consumer_id: clientId, redirect_uri: redirectUri, post_logout_redirect_uri: redirectUri },
 } as const;
 
 export const connectionPatchBody = {
@@ -62,6 +62,7 @@ export const connectionView = {
     client_id: { type: 'string' },
     consumer_id: { type: 'string' },
     redirect_uri: { type: ['string', 'null'] },
+    post_logout_redirect_uri: { type: 'string', description: 'present only when one is registered (PUT /internal/clients/{id}/connections)' },
     inserted_at: timestamp,
     updated_at: timestamp,
   },

@@ -33,10 +33,13 @@ export interface TestConnection {
   client_id: string;
   consumer_id: string;
   redirect_uri: string | null;
+  post_logout_redirect_uri?: string | null;
   secret: string;
 }
 
-export function putConnection(server: TestServer, clientId: string, body: { consumer_id: string; redirect_uri?: string }): Promise<TestConnection> {
+export function putConnection(
+  server: TestServer, clientId: string, body: { consumer_id: string; redirect_uri?: string; post_logout_redirect_uri?: string },
+): Promise<TestConnection> {
   return ok(server, 'PUT', `/internal/clients/${clientId}/connections`, body);
 }
 
