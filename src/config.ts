@@ -19,6 +19,14 @@ export interface Config {
   shutdownGraceSeconds: number;
   /** Seconds a claimed print job stays with its claim before it is queued again (CONTRACT §9). */
   printJobLeaseSeconds: number;
+  /** Seconds between housekeeping runs (CONTRACT §1 "housekeeping"); each run clears the whole backlog. */
+  housekeepingIntervalSeconds: number;
+  /** Rows removed per statement by housekeeping. */
+  housekeepingBatchSize: number;
+  /** CONTRACT §1: undefined keeps audit events for ever. */
+  auditRetentionDays: number | undefined;
+  /** Seconds between looks for rotated keys besides the notification (CONTRACT §6: within 60 s). */
+  keyPollSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -97,6 +105,10 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: integer('TRUST_PROXY', 0, 0, 10),
     shutdownGraceSeconds: integer('SHUTDOWN_GRACE_SECONDS', 10, 0, 3600),
     printJobLeaseSeconds: integer('PRINT_JOB_LEASE_SECONDS', 300, 1, 86_400),
+    housekeepingIntervalSeconds: integer('HOUSEKEEPING_INTERVAL_SECONDS', 60, 1, 86_400),
+    housekeepingBatchSize: integer('HOUSEKEEPING_BATCH_SIZE', 5000, 1, 100_000),
+    auditRetentionDays: value('AUDIT_RETENTION_DAYS') === undefined ? undefined : integer('AUDIT_RETENTION_DAYS', 0, 1, 36_500),
+    keyPollSeconds: integer('KEY_POLL_SECONDS', 30, 1, 60),
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

@@ -18,7 +18,7 @@ import { findUser, verifyPassword } from '../domain/users.js';
 import { readBodyText } from '../http/body.js';
 import { parseForm } from '../http/inputGate.js';
 import { sendPage } from '../http/pages.js';
-import { clientAddress } from '../http/requestContext.js';
+import { clientAddress, noteSignIn } from '../http/requestContext.js';
 import { type ConsentSubject, grantedScopes, recordConsent } from './consent.js';
 
 const IDENTITY_DESCRIPTIONS: Record<string, string> = {
@@ -116,12 +116,14 @@ export function interactionRouter(provider: Provider, manager: EntityManager, th
     // The attempt is taken before the password is looked at: guessing in parallel gains nothing.
     const attempt = await throttle.attempt(email, address);
     if (!attempt.allowed) {
+      noteSignIn(ctx, 'throttled');
       if (attempt.first) await audit(anonymous, 'user.locked_out', email.toLowerCase());
       ctx.set('retry-after', String(attempt.retryAfter));
       return loginPage(ctx, details, 429, { email, error: `Too many failed sign-ins. Try again in ${Math.ceil(attempt.retryAfter / 60)} minute(s).` });
     }
     const user = await verifyPassword(manager, email, text(body.password, 1024));
     if (!user) {
+      noteSignIn(ctx, 'failure');
       await audit(anonymous, 'user.sign_in_failed', email.toLowerCase());
       return loginPage(ctx, details, 401, { email, error: 'Wrong email or password.' });
     }
@@ -129,9 +131,11 @@ export function interactionRouter(provider: Provider, manager: EntityManager, th
     const actor: Actor = { type: 'user', id: user.id, requestId: ctx.state.requestId ?? null };
     // RFC 6749 §4.1.2.1: a user who may not use this client is sent back with access_denied.
     if (!(await signInScopes(manager, user.id, clientId))) {
+      noteSignIn(ctx, 'failure');
       await audit(actor, 'user.sign_in_failed', user.id);
       return notAllowed(ctx);
     }
+    noteSignIn(ctx, 'success');
     await audit(actor, 'user.sign_in', user.id);
     return finish(ctx, { login: { accountId: user.id } });
   });
