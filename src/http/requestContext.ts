@@ -12,9 +12,10 @@ export function clientAddress(ctx: Context): string {
   return ctx.state.clientAddress ?? requestFacts(ctx.req).clientAddress;
 }
 
-/** The login form's outcome, counted by the request's metrics when it ends. */
-export function noteSignIn(ctx: Context, result: SignInResult): void {
+/** The login form's outcome, counted by the request's metrics when it ends; the user, for its log line. */
+export function noteSignIn(ctx: Context, result: SignInResult, userId?: string): void {
   ctx.state.signInResult = result;
+  if (userId) ctx.state.signInUser = userId;
 }
 
 interface Known {
@@ -25,11 +26,13 @@ interface Known {
 /** The client and the user a request acted for, when it is known: oidc-provider's, the API caller's, the console's. */
 function whoOf(ctx: Context): Known {
   const known: Known = {};
-  const oidc = (ctx as Context & { oidc?: { client?: { clientId?: string }; session?: { accountId?: string } } }).oidc;
+  // oidc-provider keeps what a request loaded in ctx.oidc.entities (a plain object: reading it loads nothing).
+  type Entities = { Client?: { clientId?: string }; Account?: { accountId?: string }; Session?: { accountId?: string } };
+  const entities = (ctx as Context & { oidc?: { entities?: Entities } }).oidc?.entities;
   const caller = ctx.state.caller as { clientId?: string; accountId?: string } | undefined;
   const consoleUser = (ctx.state.console as { user?: { id?: string } } | undefined)?.user?.id;
-  const clientId = caller?.clientId ?? oidc?.client?.clientId;
-  const userId = caller?.accountId ?? consoleUser ?? oidc?.session?.accountId;
+  const clientId = caller?.clientId ?? entities?.Client?.clientId;
+  const userId = caller?.accountId ?? consoleUser ?? (ctx.state.signInUser as string | undefined) ?? entities?.Account?.accountId ?? entities?.Session?.accountId;
   if (typeof clientId === 'string') known.client_id = clientId;
   if (typeof userId === 'string') known.user_id = userId;
   return known;

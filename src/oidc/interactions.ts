@@ -135,7 +135,7 @@ export function interactionRouter(provider: Provider, manager: EntityManager, th
       await audit(actor, 'user.sign_in_failed', user.id);
       return notAllowed(ctx);
     }
-    noteSignIn(ctx, 'success');
+    noteSignIn(ctx, 'success', user.id);
     await audit(actor, 'user.sign_in', user.id);
     return finish(ctx, { login: { accountId: user.id } });
   });
