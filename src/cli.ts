@@ -147,7 +147,7 @@ const COMMANDS: Record<string, Command> = {
     summary: 'a new signing key, published in the JWKS at once and signing on every running instance within 60 s; earlier keys stay published for 24 h',
     async run({ manager }) {
       await ensureProviderKeys(manager);
-      const { kid } = await rotateKeys(manager, 'signing');
+      const { kid } = await rotateKeys(manager, actor, 'signing');
       console.log(`New signing key ${kid}: published now, signing on every instance within 60 s; the previous key stays published for 24 h.`);
     },
   },
@@ -164,7 +164,7 @@ const COMMANDS: Record<string, Command> = {
     summary: 'a new cookie key signs from now on, on every instance within 60 s; earlier ones still verify for 14 days',
     async run({ manager }) {
       await ensureProviderKeys(manager);
-      const { kid } = await rotateKeys(manager, 'cookie');
+      const { kid } = await rotateKeys(manager, actor, 'cookie');
       console.log(`New cookie key ${kid}: signing on every instance within 60 s; earlier cookie keys still verify for 14 days.`);
     },
   },

@@ -80,6 +80,9 @@ test('keys:rotate publishes at once, both instances sign with the new key withou
   const [current, previous] = await listed();
   expect(current.state).toBe('signing');
   expect(previous).toMatchObject({ kid: oldKid, state: 'published' });
+  // Audited: who (the CLI), what, which key.
+  expect((await db.query("SELECT actor_id, target_id FROM audit_events WHERE action = 'signing_key.rotate'")).rows)
+    .toEqual([{ actor_id: 'gatehouse:cli', target_id: current.kid }]);
 
   // Published at once on both instances, public halves only.
   for (const server of [a, b]) {

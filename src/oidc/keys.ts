@@ -3,6 +3,7 @@
 // keys stay published for 24 h (ID tokens signed before still verify), retired cookie keys verify for 14 days.
 import crypto from 'node:crypto';
 import type { EntityManager } from 'typeorm';
+import { type Actor, recordAudit } from '../domain/audit.js';
 import { sharedSetting } from '../domain/settings.js';
 import { Secrets } from '../domain/secrets.js';
 
@@ -90,7 +91,7 @@ export async function loadProviderKeys(manager: EntityManager): Promise<Provider
  * A new key of `purpose` signs from now on; the previous one is retired (still verifying for its window). Every
  * instance is told through a notification sent when this commits, and finds it by its poll anyway.
  */
-export async function rotateKeys(manager: EntityManager, purpose: KeyPurpose): Promise<{ kid: string }> {
+export async function rotateKeys(manager: EntityManager, actor: Actor, purpose: KeyPurpose): Promise<{ kid: string }> {
   return manager.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [ROTATION_LOCK]);
     await tx.query('UPDATE provider_keys SET retired_at = now() WHERE purpose = $1 AND retired_at IS NULL', [purpose]);
@@ -98,6 +99,7 @@ export async function rotateKeys(manager: EntityManager, purpose: KeyPurpose): P
     const [row]: Array<{ kid: string }> = await tx.query(
       'SELECT kid FROM provider_keys WHERE purpose = $1 AND retired_at IS NULL', [purpose],
     );
+    await recordAudit(tx, actor, `${purpose === 'signing' ? 'signing_key' : 'cookie_key'}.rotate`, { type: `${purpose}_key`, id: row.kid });
     await tx.query('SELECT pg_notify($1, $2)', [KEYS_CHANNEL, purpose]);
     return { kid: row.kid };
   });
