@@ -7,7 +7,10 @@ import pg from 'pg';
 import { createClient, createUser, putConnection } from './support/internal.js';
 import { Browser, authorize, relyingParty, signIn } from './support/oauth.js';
 import { startProcess } from './support/process.js';
-import { TEST_PEPPER, startServer, type TestServer } from './support/server.js';
+import crypto from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { MIGRATIONS } from '../migrations/index.js';
+import { TEST_PEPPER, createDatabase, startServer, type TestServer } from './support/server.js';
 
 let a: TestServer;
 let b: TestServer;
@@ -155,6 +158,31 @@ test('cookie-keys:rotate: a new key signs, a session from before still counts fo
   await db.query("SELECT pg_notify('provider_keys', 'cookie')");
   await bothSwapped(swapped);
   await expect(authorize(rp, a.url, { redirectUri: REDIRECT, scope: 'openid', email: EMAIL, password: 'wrong', browser: later })).rejects.toThrow(/401/);
+});
+
+test('upgrading: the keys an earlier version kept in settings become the first rows and keep signing', async () => {
+  const old = await createDatabase();
+  try {
+    const earlier = new DataSource({ type: 'postgres', url: old.url, migrations: MIGRATIONS.slice(0, -1), logging: false });
+    await earlier.initialize();
+    await earlier.runMigrations({ transaction: 'all' });
+    const jwk = { ...crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }), kid: 'kept-kid', alg: 'RS256', use: 'sig' };
+    await earlier.query(`INSERT INTO settings (key, value) VALUES ('jwks', $1), ('cookie_keys', $2)`, [JSON.stringify({ keys: [jwk] }), JSON.stringify(['kept-cookie-key'])]);
+    await earlier.destroy();
+    const upgraded = await startServer({ databaseUrl: old.url });
+    try {
+      expect((await jwks(upgraded)).keys.map((k) => k.kid)).toEqual(['kept-kid']);
+      const check = new pg.Client({ connectionString: old.url });
+      await check.connect();
+      expect((await check.query("SELECT purpose, key #>> '{}' AS key FROM provider_keys WHERE purpose = 'cookie'")).rows).toEqual([{ purpose: 'cookie', key: 'kept-cookie-key' }]);
+      expect((await check.query("SELECT key FROM settings WHERE key IN ('jwks', 'cookie_keys')")).rowCount).toBe(0);
+      await check.end();
+    } finally {
+      await upgraded.gatehouse.close();
+    }
+  } finally {
+    await old.drop();
+  }
 });
 
 test('--help lists the key commands', async () => {
