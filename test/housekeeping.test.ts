@@ -2,7 +2,7 @@
 // left (a backlog of several batches goes in one run), live rows stay, one instance runs at a time, and audit events
 // older than the retention go when it is set (and stay for ever when it is not).
 import pg from 'pg';
-import { HOUSEKEEPING_LOCK } from '../src/domain/housekeeping.js';
+import { HOUSEKEEPING_LOCK, removeExpired } from '../src/domain/housekeeping.js';
 import { startServer, type TestServer } from './support/server.js';
 
 const BATCH = 100;
@@ -92,6 +92,13 @@ test('one instance at a time: while another holds the lock, an instance leaves t
   const deleted = runs.reduce((sum, r) => sum + (r.deleted.login_throttle ?? 0), 0);
   expect(deleted).toBe(10);
   expect(await count("login_throttle WHERE key LIKE 'old-%'")).toBe(0);
+});
+
+test('the embedded database\'s way (no lock, each batch its own pooled query) removes the same', async () => {
+  await seed(30);
+  const run = await removeExpired(a.gatehouse.db.pool, { batch: 7, embedded: true });
+  expect(run).toMatchObject({ ran: true, deleted: { oidc_payloads: 7 * 30, login_throttle: 30, console_logins: 30, console_sessions: 30 } });
+  expect(run.deleted.audit_events).toBeUndefined(); // no AUDIT_RETENTION_DAYS given
 });
 
 test('AUDIT_RETENTION_DAYS removes older audit events; without it they stay', async () => {
