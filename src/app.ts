@@ -6,13 +6,14 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import send from 'koa-send';
 import type Provider from 'oidc-provider';
+import type { EntityManager } from 'typeorm';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Config, ConfigError } from './config.js';
 import { type Database, isReady, migrate, openDatabase } from './db.js';
 import { SYSTEM_ACTOR } from './domain/audit.js';
 import { repairConsole } from './domain/consoleClient.js';
-import { purgeExpired } from './domain/housekeeping.js';
+import { type HousekeepingRun, removeExpired } from './domain/housekeeping.js';
 import { LoginThrottle } from './domain/loginThrottle.js';
 import { PrintQueue } from './domain/printQueue.js';
 import { Secrets } from './domain/secrets.js';
@@ -29,14 +30,21 @@ import { internalRouter } from './internal/router.js';
 import type { Logger } from './log.js';
 import { type Notifications, openNotifications } from './notifications.js';
 import { interactionRouter } from './oidc/interactions.js';
-import { loadPepper, loadProviderKeys } from './oidc/keys.js';
+import { ensureProviderKeys, loadPepper, loadProviderKeys, publishedJwks } from './oidc/keys.js';
+import { ProviderHolder } from './oidc/providerHolder.js';
+import { Metrics } from './metrics.js';
 import { DEFAULT_TUNING, type Tuning, createProvider } from './oidc/provider.js';
 import { oidcRequest } from './oidc/requestState.js';
 
 export interface Gatehouse {
   config: Config;
   db: Database;
-  provider: Provider;
+  /** The Provider serving now; a key rotation replaces it (src/oidc/providerHolder.ts). */
+  readonly provider: Provider;
+  providers: ProviderHolder;
+  metrics: Metrics;
+  /** One housekeeping run now (it also runs every HOUSEKEEPING_INTERVAL_SECONDS). */
+  housekeeping(): Promise<HousekeepingRun>;
   secrets: Secrets;
   notifications: Notifications;
   printQueue: PrintQueue;
@@ -49,10 +57,9 @@ export interface Gatehouse {
 }
 
 /** Paths served by Gatehouse's own Koa app; everything else is oidc-provider's. */
-const OWN_PATHS = /^\/(api|console|interaction|account|health|assets)(\/|$)/;
+const OWN_PATHS = /^\/(api|console|interaction|account|health|assets)(\/|$)|^\/jwks$/;
 /** Paths whose answers are pages (HTML), for the shape of an error. */
 const PAGE_PATHS = /^\/(console|interaction|account|auth|session\/end)(\/|$)/;
-const PURGE_EVERY_MS = 10 * 60 * 1000;
 /** How long a draining instance keeps answering readiness probes (503) when nothing is in flight. */
 const LINGER_MS = 1000;
 const ASSETS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../public');
@@ -95,55 +102,66 @@ export async function startGatehouse(config: Config, log: Logger, tuning: Tuning
     // CONTRACT §7: at every start the console's connection points at this ISSUER, so changing it never locks the console out.
     const repaired = await repairConsole(manager, secrets, config.issuer, SYSTEM_ACTOR);
     if (repaired === 'restored' || repaired === 'recreated') log.warn({ redirect_uri: `${config.issuer}/console/callback` }, `the admin console's connection was ${repaired}`);
-    const keys = await loadProviderKeys(manager);
+    await ensureProviderKeys(manager);
     const outage = new DatabaseOutage(db.pool, log);
-    const provider = createProvider({ config, pool: db.pool, manager, secrets, keys, tuning });
-    provider.proxy = true;
-    provider.use(requestContext(log));
-    provider.use(defaultLocaleOf(config.defaultLocale));
-    // A request that failed because the database did not answer is 503, not 500, and logged once (CONTRACT §1).
-    provider.use(async (ctx, next) => {
-      await next();
-      if (!oidcRequest(ctx as unknown as { state: Record<string, unknown> }).databaseUnavailable) return;
-      ctx.status = 503;
-      ctx.set('retry-after', String(RETRY_AFTER_SECONDS));
-      const description = 'the database is not answering; try again shortly';
-      if (ctx.response.is('html')) {
-        ctx.set(pageSecurityHeaders());
-        ctx.body = renderErrorPage({ error: 'temporarily_unavailable', error_description: description }, pageLanguage(ctx));
-      } else {
-        ctx.body = { error: 'temporarily_unavailable', error_description: description };
-      }
-    });
-    provider.on('server_error', (ctx, err) => {
-      if (outage.report(err)) oidcRequest(ctx as unknown as { state: Record<string, unknown> }).databaseUnavailable = true;
-      else log.error({ err, path: ctx.path }, 'oidc-provider server error');
-    });
+    const metrics = new Metrics(db.pool);
+    // Built again, with the same storage, whenever the keys rotate (CONTRACT §6).
+    const buildProvider = (keys: Parameters<typeof createProvider>[0]['keys']) => {
+      const provider = createProvider({ config, pool: db.pool, manager, secrets, keys, tuning });
+      provider.proxy = true;
+      provider.use(requestContext(log, 'public', metrics));
+      provider.use(defaultLocaleOf(config.defaultLocale));
+      metrics.watch(provider);
+      // A request that failed because the database did not answer is 503, not 500, and logged once (CONTRACT §1).
+      provider.use(async (ctx, next) => {
+        await next();
+        if (!oidcRequest(ctx as unknown as { state: Record<string, unknown> }).databaseUnavailable) return;
+        ctx.status = 503;
+        ctx.set('retry-after', String(RETRY_AFTER_SECONDS));
+        const description = 'the database is not answering; try again shortly';
+        if (ctx.response.is('html')) {
+          ctx.set(pageSecurityHeaders());
+          ctx.body = renderErrorPage({ error: 'temporarily_unavailable', error_description: description }, pageLanguage(ctx));
+        } else {
+          ctx.body = { error: 'temporarily_unavailable', error_description: description };
+        }
+      });
+      provider.on('server_error', (ctx, err) => {
+        if (outage.report(err)) oidcRequest(ctx as unknown as { state: Record<string, unknown> }).databaseUnavailable = true;
+        else log.error({ err, path: ctx.path }, 'oidc-provider server error');
+      });
+      return provider;
+    };
+    const providers = await ProviderHolder.create(buildProvider, () => loadProviderKeys(manager), log);
+    const provider = providers.view();
     const signals = (notifications = await openNotifications(db, config.databaseUrl, log));
     const printQueue = new PrintQueue(manager, signals, { leaseSeconds: config.printJobLeaseSeconds, closing: closing.signal, log });
 
     const app = new Koa();
     app.proxy = true;
-    app.use(requestContext(log));
+    app.use(requestContext(log, 'public', metrics));
     app.use(defaultLocaleOf(config.defaultLocale));
     app.use(htmlErrors(log, outage));
     app.use(healthRouter(db, outage, closing.signal).routes());
     app.use(apiErrorsFor('/api', outage));
     app.use(apiRouter({ manager, pool: db.pool, secrets, issuer: config.issuer, printQueue }).routes());
     app.use(assetRouter().routes());
+    app.use(jwksRouter(manager).routes());
     const throttle = new LoginThrottle(db.pool);
     app.use(interactionRouter(provider, manager, throttle, secrets).routes());
-    app.use(accountRouter({ manager, secrets, throttle, issuer: config.issuer, cookieKeys: keys.cookieKeys }).routes());
-    app.use(consoleRouter({ manager, secrets, provider, issuer: config.issuer, cookieKeys: keys.cookieKeys, adminMfa: config.adminMfa }).routes());
+    app.use(accountRouter({ manager, secrets, throttle, issuer: config.issuer, cookieKeys: providers.cookieKeys }).routes());
+    app.use(consoleRouter({ manager, secrets, provider, issuer: config.issuer, cookieKeys: providers.cookieKeys, adminMfa: config.adminMfa }).routes());
 
     const internal = new Koa();
     internal.proxy = true;
-    internal.use(requestContext(log));
+    internal.use(requestContext(log, 'internal', metrics));
     internal.use(apiErrors(outage));
     internal.use(internalRouter(manager, secrets).routes());
+    internal.use(metricsRouter(metrics).routes());
 
     const own = app.callback();
-    const oidc = provider.callback();
+    const oidc = providers.callback();
+    const stopWatchingKeys = providers.watch(signals, config.keyPollSeconds);
     const frontOptions = { issuer: config.issuer, trustProxy: config.trustProxy, kindOf, refuse: refuser(config.defaultLocale) };
     const inFlight = new Set<http.ServerResponse>();
     const tracked = (listener: http.RequestListener): http.RequestListener => (req, res) => {
@@ -160,18 +178,32 @@ export async function startGatehouse(config: Config, log: Logger, tuning: Tuning
     await listen(publicServer, config.port, '0.0.0.0', 'PORT');
     await listen(internalServer, config.internalPort, config.internalHost, 'INTERNAL_PORT');
 
+    // CONTRACT §1 housekeeping: each run clears the whole backlog in batches, one instance at a time.
+    const housekeeping = async () => {
+      const run = await removeExpired(db.pool, {
+        batch: config.housekeepingBatchSize, auditRetentionDays: config.auditRetentionDays, embedded: db.embedded,
+      }, log);
+      metrics.removed(run.deleted);
+      return run;
+    };
+    let housekeepingRun: Promise<unknown> | undefined;
     const purge = setInterval(() => {
-      purgeExpired(db.pool).catch((err: unknown) => {
-        if (!outage.report(err)) log.warn({ err }, 'purge of expired OIDC rows failed');
+      housekeepingRun ??= housekeeping().catch((err: unknown) => {
+        if (!outage.report(err)) log.warn({ err }, 'housekeeping failed');
+      }).finally(() => {
+        housekeepingRun = undefined;
       });
-    }, PURGE_EVERY_MS);
+    }, config.housekeepingIntervalSeconds * 1000);
     purge.unref();
 
     const publicPort = (publicServer.address() as AddressInfo).port;
     const internalPort = (internalServer.address() as AddressInfo).port;
     let closed: Promise<void> | undefined;
     return {
-      config, db, provider, secrets, notifications: signals, printQueue,
+      config, db, providers, metrics, housekeeping, secrets, notifications: signals, printQueue,
+      get provider() {
+        return providers.current();
+      },
       publicUrl: `http://127.0.0.1:${publicPort}`,
       internalUrl: `http://${config.internalHost}:${internalPort}`,
       closing: closing.signal,
@@ -182,6 +214,7 @@ export async function startGatehouse(config: Config, log: Logger, tuning: Tuning
           closing.abort();
           await new Promise((resolve) => setImmediate(resolve));
           clearInterval(purge);
+          stopWatchingKeys();
           // Still listening for a moment, so that readiness probes see 503 (CONTRACT §1), then until the requests
           // in flight are done or the grace is over; answers meanwhile close their connections.
           const started = Date.now();
@@ -204,6 +237,27 @@ export async function startGatehouse(config: Config, log: Logger, tuning: Tuning
     await db.close().catch(() => undefined);
     throw err;
   }
+}
+
+/** oidc-provider's JWKS route, answered from the database so that a rotated key is published at once (CONTRACT §6). */
+function jwksRouter(manager: EntityManager): Router {
+  const router = new Router();
+  router.get('/jwks', async (ctx) => {
+    ctx.type = 'application/jwk-set+json; charset=utf-8';
+    ctx.body = JSON.stringify(await publishedJwks(manager));
+  });
+  return router;
+}
+
+/** CONTRACT §10: Prometheus text format, internal listener only. */
+function metricsRouter(metrics: Metrics): Router {
+  const router = new Router();
+  router.get('/metrics', async (ctx) => {
+    const { contentType, body } = await metrics.scrape();
+    ctx.type = contentType;
+    ctx.body = body;
+  });
+  return router;
 }
 
 /** Unmatched /api paths answer the contract's JSON 404 too. */

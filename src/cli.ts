@@ -13,7 +13,7 @@ import { repairConsole } from './domain/consoleClient.js';
 import { DomainError, Invalid } from './domain/errors.js';
 import { Secrets } from './domain/secrets.js';
 import { createUser } from './domain/users.js';
-import { loadPepper } from './oidc/keys.js';
+import { ensureProviderKeys, listKeys, loadPepper, rotateKeys } from './oidc/keys.js';
 import { connectionUpsertBody, newClientBody } from './schemas/clients.js';
 import { newUserBody } from './schemas/users.js';
 import { compileBody, toEntries } from './schemas/validate.js';
@@ -141,6 +141,32 @@ const COMMANDS: Record<string, Command> = {
       console.log(result === 'unchanged'
         ? `The admin console's connection is in order (redirect_uri ${config.issuer}/console/callback); nothing changed.`
         : `The admin console's connection was ${result}: redirect_uri ${config.issuer}/console/callback and its secret are as they should be.`);
+    },
+  },
+  'keys:rotate': {
+    usage: '',
+    summary: 'a new signing key, published in the JWKS at once and signing on every running instance within 60 s; earlier keys stay published for 24 h',
+    async run({ manager }) {
+      await ensureProviderKeys(manager);
+      const { kid } = await rotateKeys(manager, actor, 'signing');
+      console.log(`New signing key ${kid}: published now, signing on every instance within 60 s; the previous key stays published for 24 h.`);
+    },
+  },
+  'keys:list': {
+    usage: '',
+    summary: 'the signing keys with kid, algorithm, created, and state (signing, published)',
+    async run({ manager }) {
+      await ensureProviderKeys(manager);
+      print(await listKeys(manager, 'signing'));
+    },
+  },
+  'cookie-keys:rotate': {
+    usage: '',
+    summary: 'a new cookie key signs from now on, on every instance within 60 s; earlier ones still verify for 14 days',
+    async run({ manager }) {
+      await ensureProviderKeys(manager);
+      const { kid } = await rotateKeys(manager, actor, 'cookie');
+      console.log(`New cookie key ${kid}: signing on every instance within 60 s; earlier cookie keys still verify for 14 days.`);
     },
   },
 };

@@ -23,6 +23,14 @@ export interface Config {
   defaultLocale: 'uk' | 'en';
   /** `required`: a member of an ADMIN client without a second factor enrols before the console lets them in (§11). */
   adminMfa: 'optional' | 'required';
+  /** Seconds between housekeeping runs (CONTRACT §1 "housekeeping"); each run clears the whole backlog. */
+  housekeepingIntervalSeconds: number;
+  /** Rows removed per statement by housekeeping. */
+  housekeepingBatchSize: number;
+  /** CONTRACT §1: undefined keeps audit events for ever. */
+  auditRetentionDays: number | undefined;
+  /** Seconds between looks for rotated keys besides the notification (CONTRACT §6: within 60 s). */
+  keyPollSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -113,6 +121,10 @@ export function loadConfig(env: Env = process.env): Config {
     printJobLeaseSeconds: integer('PRINT_JOB_LEASE_SECONDS', 300, 1, 86_400),
     defaultLocale: oneOf('DEFAULT_LOCALE', ['uk', 'en'] as const, 'uk'),
     adminMfa: oneOf('ADMIN_MFA', ['optional', 'required'] as const, 'optional'),
+    housekeepingIntervalSeconds: integer('HOUSEKEEPING_INTERVAL_SECONDS', 60, 1, 86_400),
+    housekeepingBatchSize: integer('HOUSEKEEPING_BATCH_SIZE', 5000, 1, 100_000),
+    auditRetentionDays: value('AUDIT_RETENTION_DAYS') === undefined ? undefined : integer('AUDIT_RETENTION_DAYS', 0, 1, 36_500),
+    keyPollSeconds: integer('KEY_POLL_SECONDS', 30, 1, 60),
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

@@ -17,7 +17,7 @@ import { readBodyText } from '../http/body.js';
 import { translator, withLocale } from '../http/i18n.js';
 import { parseForm } from '../http/inputGate.js';
 import { type PageLanguage, pageLanguage, sendPage } from '../http/pages.js';
-import { clientAddress } from '../http/requestContext.js';
+import { clientAddress, noteSignIn } from '../http/requestContext.js';
 
 const SESSION_COOKIE = 'gatehouse_account';
 export const csrfTokens = new Tokens();
@@ -127,15 +127,18 @@ export function accountSignIn(deps: AccountDeps) {
     const t = translator(language.locale);
     switch (step.outcome) {
       case 'throttled':
+        noteSignIn(ctx, 'throttled');
         ctx.set('retry-after', String(step.retryAfter));
         return again(429, t('login.throttled', { count: Math.ceil(step.retryAfter / 60) }));
       case 'wrong':
+        noteSignIn(ctx, 'failure');
         return again(401, t(wrongKey));
       case 'expired':
         return loginPage(ctx, journey, 400, { error: t('second_factor.expired') });
       case 'second_factor':
         return codePage(ctx, journey, step.challenge);
       case 'signed_in':
+        noteSignIn(ctx, 'success', step.user.id);
         await recordSignIn(stepContext(ctx), step.user, true);
         await startAccountSession(ctx, deps, step.user);
         ctx.status = 303;

@@ -27,13 +27,22 @@ function keyOf(cookieKey: string): Buffer {
 }
 
 export class FlashCookie {
-  readonly #keys: Buffer[];
+  readonly #cookieKeys: readonly string[];
+  readonly #derived = new Map<string, Buffer>();
   readonly #secure: boolean;
 
   /** The first key encrypts; every key decrypts (cookie keys rotate, CONTRACT §6). */
   constructor(cookieKeys: readonly string[], secure: boolean) {
-    this.#keys = cookieKeys.map(keyOf);
+    this.#cookieKeys = cookieKeys; // a live list: a rotated key is used from then on (src/oidc/providerHolder.ts)
     this.#secure = secure;
+  }
+
+  get #keys(): Buffer[] {
+    return this.#cookieKeys.map((k) => {
+      let key = this.#derived.get(k);
+      if (!key) this.#derived.set(k, (key = keyOf(k)));
+      return key;
+    });
   }
 
   #jar(ctx: Context): Cookies {

@@ -19,7 +19,6 @@ export interface AccountSession {
 export async function createAccountSession(manager: EntityManager, actor: Actor & { id: string }, csrfSecret: string): Promise<string> {
   const id = crypto.randomBytes(32).toString('base64url');
   await manager.transaction(async (tx) => {
-    await tx.query('DELETE FROM account_sessions WHERE expires_at < now()');
     await tx.query(
       `INSERT INTO account_sessions (id_hash, user_id, csrf_secret, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
       [digest(id), actor.id, csrfSecret, ACCOUNT_SESSION_TTL_SECONDS],

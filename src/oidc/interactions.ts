@@ -20,7 +20,7 @@ import { readBodyText } from '../http/body.js';
 import { fromUiLocales, translator } from '../http/i18n.js';
 import { parseForm } from '../http/inputGate.js';
 import { type PageLanguage, pageLanguage, sendPage } from '../http/pages.js';
-import { clientAddress } from '../http/requestContext.js';
+import { clientAddress, noteSignIn } from '../http/requestContext.js';
 import { type ConsentSubject, grantedScopes, recordConsent } from './consent.js';
 
 const IDENTITY_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
@@ -104,9 +104,11 @@ export function interactionRouter(provider: Provider, manager: EntityManager, th
     const t = translator(language(ctx, details).locale);
     switch (step.outcome) {
       case 'throttled':
+        noteSignIn(ctx, 'throttled');
         ctx.set('retry-after', String(step.retryAfter));
         return again(429, t('login.throttled', { count: Math.ceil(step.retryAfter / 60) }));
       case 'wrong':
+        noteSignIn(ctx, 'failure');
         return again(401, t(wrongKey));
       case 'expired':
         return loginPage(ctx, details, 400, { error: t('second_factor.expired') });
@@ -116,6 +118,7 @@ export function interactionRouter(provider: Provider, manager: EntityManager, th
         const c = stepContext(ctx, details);
         // RFC 6749 §4.1.2.1: a user who may not use this client is sent back with access_denied.
         const allowed = !!(await signInScopes(manager, step.user.id, String(details.params.client_id)));
+        noteSignIn(ctx, allowed ? 'success' : 'failure', step.user.id);
         await recordSignIn(c, step.user, allowed);
         return allowed ? finish(ctx, { login: { accountId: step.user.id } }) : notAllowed(ctx);
       }
