@@ -27,6 +27,7 @@ import { internalRouter } from './internal/router.js';
 import type { Logger } from './log.js';
 import { type Notifications, openNotifications } from './notifications.js';
 import { interactionRouter } from './oidc/interactions.js';
+import { passwordSetupRouter } from './pages/passwordSetup.js';
 import { loadPepper, loadProviderKeys } from './oidc/keys.js';
 import { DEFAULT_TUNING, type Tuning, createProvider } from './oidc/provider.js';
 import { oidcRequest } from './oidc/requestState.js';
@@ -47,9 +48,9 @@ export interface Gatehouse {
 }
 
 /** Paths served by Gatehouse's own Koa app; everything else is oidc-provider's. */
-const OWN_PATHS = /^\/(api|console|interaction|health|assets)(\/|$)/;
+const OWN_PATHS = /^\/(api|console|interaction|health|assets|password)(\/|$)/;
 /** Paths whose answers are pages (HTML), for the shape of an error. */
-const PAGE_PATHS = /^\/(console|interaction|auth|session\/end)(\/|$)/;
+const PAGE_PATHS = /^\/(console|interaction|auth|session\/end|password)(\/|$)/;
 const PURGE_EVERY_MS = 10 * 60 * 1000;
 /** How long a draining instance keeps answering readiness probes (503) when nothing is in flight. */
 const LINGER_MS = 1000;
@@ -127,6 +128,7 @@ export async function startGatehouse(config: Config, log: Logger, tuning: Tuning
     app.use(apiRouter({ manager, pool: db.pool, secrets, issuer: config.issuer, printQueue }).routes());
     app.use(assetRouter().routes());
     app.use(interactionRouter(provider, manager, new LoginThrottle(db.pool)).routes());
+    app.use(passwordSetupRouter(manager, secrets).routes());
     app.use(consoleRouter({ manager, secrets, provider, issuer: config.issuer, cookieKeys: keys.cookieKeys }).routes());
 
     const internal = new Koa();

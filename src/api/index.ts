@@ -10,6 +10,7 @@ import { printJobRoutes } from './printJobs.js';
 import { printerRoutes } from './printers.js';
 import { type RouteSpec, mountRoutes } from './route.js';
 import { serviceRoutes } from './services.js';
+import { userRoutes } from './users.js';
 
 /** Every route of the API; the OpenAPI document is built from this same list. */
 export function apiRoutes(deps: ApiDeps): RouteSpec[] {
@@ -21,6 +22,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     ...serviceRoutes(deps),
     ...printerRoutes(deps),
     ...printJobRoutes(deps),
+    ...userRoutes(deps),
   ];
   // The document describes every route above and its own routes too.
   routes.push(...openApiRoutes(routes));

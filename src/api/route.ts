@@ -82,7 +82,8 @@ export function mountRoutes(router: Router, specs: RouteSpec[], { pool, issuer }
     else if (spec.method !== 'get') chain.push(validateBody(emptyBody));
     chain.push(async (ctx) => {
       const result = await spec.handler(ctx);
-      ctx.status = spec.status;
+      // A handler may answer another success status (201 created or 200 replaced, CONTRACT §8 memberships).
+      ctx.status = (ctx.state.status as number | undefined) ?? spec.status;
       if (spec.status === 204 || spec.raw) return;
       const payload = (spec.list ? { ...(result as object) } : { data: result }) as { data: unknown };
       payload.data = shape(payload.data);

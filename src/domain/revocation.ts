@@ -39,3 +39,17 @@ export async function revokeMembership(manager: EntityManager, userId: string, c
 export async function endSessions(manager: EntityManager, userId: string): Promise<void> {
   await manager.query(`DELETE FROM oidc_payloads WHERE account_id = $1 AND model = 'Session'`, [userId]);
 }
+
+/**
+ * A user's grants at one client and every code and token issued under them (CONTRACT §8 grants, /account). The grant
+ * rows are locked first, in their own statement, as revokeGrant does; returns how many grants there were.
+ */
+export async function revokeAccountGrants(manager: EntityManager, userId: string, clientId: string): Promise<number> {
+  return manager.transaction(async (tx) => {
+    const grants: unknown[] = await tx.query(
+      `SELECT 1 FROM oidc_payloads WHERE account_id = $1 AND client_id = $2 AND model = 'Grant' FOR UPDATE`, [userId, clientId],
+    );
+    await tx.query('DELETE FROM oidc_payloads WHERE account_id = $1 AND client_id = $2', [userId, clientId]);
+    return grants.length;
+  });
+}

@@ -14,7 +14,7 @@ import { NotFound } from '../domain/errors.js';
 import type { LoginThrottle } from '../domain/loginThrottle.js';
 import { listPermissions } from '../domain/permissions.js';
 import { signInScopes } from '../domain/signInPolicy.js';
-import { findUser, verifyPassword } from '../domain/users.js';
+import { findUser, noteSignIn, verifyPassword } from '../domain/users.js';
 import { readBodyText } from '../http/body.js';
 import { parseForm } from '../http/inputGate.js';
 import { sendPage } from '../http/pages.js';
@@ -133,6 +133,7 @@ export function interactionRouter(provider: Provider, manager: EntityManager, th
       return notAllowed(ctx);
     }
     await audit(actor, 'user.sign_in', user.id);
+    await noteSignIn(manager, user.id);
     return finish(ctx, { login: { accountId: user.id } });
   });
 
