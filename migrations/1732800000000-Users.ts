@@ -43,6 +43,13 @@ export class Users1732800000000 implements MigrationInterface {
          updated_at = now() WHERE client_type = 'ADMIN'`,
       [NEW_BUILTINS.map(([name]) => name)],
     );
+    // Administrators (members of an ADMIN client who may change clients and the catalog, as admin:bootstrap makes
+    // them) get the new scopes too: otherwise no one could open the Users pages or grant them to anyone.
+    await q.query(
+      `UPDATE memberships m SET scopes = m.scopes || ARRAY(SELECT unnest($1::text[]) EXCEPT SELECT unnest(m.scopes))
+       FROM clients c WHERE c.id = m.client_id AND c.client_type = 'ADMIN' AND m.scopes @> ARRAY['client:write', 'permission:write']`,
+      [NEW_BUILTINS.map(([name]) => name)],
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {
