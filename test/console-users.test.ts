@@ -231,3 +231,14 @@ test('at 390 px the Users pages and Permissions do not scroll sideways', async (
   expect(await overflows(phone)).toBe(false);
   await context.close();
 });
+
+test("resetting an administrator's password ends their console session at once", async () => {
+  const second = await createUser(server, { email: 'second.admin@gatehouse.example', memberships: [{ client_id: rig.adminClientId, scopes: ['user:read'] }] });
+  const { context, page: theirs } = await newPage(rig.browser);
+  await signIn(theirs, server.url, 'second.admin@gatehouse.example', undefined, '/console/users');
+  expect(await theirs.locator('h1').textContent()).toBe('Users');
+  expect((await api(server, 'POST', `/api/users/${second.id}/actions/reset_password`, { token: adminToken })).status).toBe(200);
+  await theirs.goto(`${server.url}/console/users`);
+  expect(new URL(theirs.url()).pathname).toMatch(/^\/interaction\//);
+  await context.close();
+});

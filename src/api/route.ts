@@ -34,6 +34,8 @@ export interface RouteSpec {
   bodyLimit?: string;
   /** Status of success; 204 sends no body. */
   status: 200 | 201 | 204;
+  /** Also answers 201 with the same body when the handler created the thing (sets ctx.state.status). */
+  mayCreate?: boolean;
   /** Schema of one item of `data`; unknown fields are stripped from responses before they are sent. */
   response?: Schema;
   /** `data` is a list with `paging`. */

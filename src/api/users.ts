@@ -68,7 +68,7 @@ export function userRoutes({ manager, secrets, issuer }: ApiDeps): RouteSpec[] {
       ...common, method: 'put', path: '/users/:id/memberships/:client_id',
       summary: 'Create (201) or replace (200) a membership; every scope must be in the catalog',
       scopes: ['user:write'], params: userClientPath, ownClientParam: 'client_id', body: membershipBody,
-      status: 200, response: membershipView,
+      status: 200, mayCreate: true, response: membershipView,
       handler: async (ctx: Context) => {
         const { scopes } = ctx.state.body as { scopes: string[] };
         const { created, membership } = await putMembership(manager, callerOf(ctx).actor, userIdOf(ctx), addressedClientId(ctx, 'client_id'), scopes);

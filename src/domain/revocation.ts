@@ -25,9 +25,10 @@ export async function revokeGrant(manager: EntityManager, grantId: string): Prom
   });
 }
 
-/** A user blocked or deleted (CONTRACT §8): every session, grant, code and token of the user. */
+/** A user blocked or deleted (CONTRACT §8): every session (the console's too), grant, code and token of the user. */
 export async function revokeUser(manager: EntityManager, userId: string): Promise<void> {
   await manager.query('DELETE FROM oidc_payloads WHERE account_id = $1', [userId]);
+  await manager.query('DELETE FROM console_sessions WHERE user_id = $1', [userId]);
 }
 
 /** A membership removed: the user's grant, codes and tokens at that client (their sessions stay). */
@@ -35,9 +36,10 @@ export async function revokeMembership(manager: EntityManager, userId: string, c
   await manager.query('DELETE FROM oidc_payloads WHERE account_id = $1 AND client_id = $2', [userId, clientId]);
 }
 
-/** Every session of a user ends (sign out everywhere, a password reset); grants and tokens stay. */
+/** Every session of a user ends, the admin console's too (sign out everywhere, a password reset); grants and tokens stay. */
 export async function endSessions(manager: EntityManager, userId: string): Promise<void> {
   await manager.query(`DELETE FROM oidc_payloads WHERE account_id = $1 AND model = 'Session'`, [userId]);
+  await manager.query('DELETE FROM console_sessions WHERE user_id = $1', [userId]);
 }
 
 /**
