@@ -6,7 +6,7 @@ import { createPermission, listPermissions } from '../domain/permissions.js';
 import { newPermissionBody } from '../schemas/catalog.js';
 import { type FieldErrors, postForm, text, validator } from './forms.js';
 import { page } from './render.js';
-import { actorOf } from './session.js';
+import { actorOf, need } from './session.js';
 
 const checkPermission = validator(newPermissionBody, {
   name: 'Enter a name like prescription:read: lower-case letters, digits and _, a colon in between.',
@@ -19,8 +19,8 @@ export function permissionPages(manager: EntityManager): Router {
     title: 'Permissions', section: 'permissions', permissions: await listPermissions(manager), form, errors,
   }, status);
 
-  // The catalog is readable with any valid token at /api (CONTRACT §4): any signed-in user may see it here.
-  router.get('/permissions', (ctx) => show(ctx));
+  // For those who add to the catalog or hand its scopes out in memberships; /api shows it to any valid token.
+  router.get('/permissions', need('permission:write', 'user:read'), (ctx) => show(ctx));
 
   postForm(router, {
     path: '/permissions', scopes: ['permission:write'],
