@@ -138,3 +138,18 @@ test('no response or table holds the token itself', async () => {
     await db.end();
   }
 });
+
+test('hostile text in the form or the path is a 4xx page and changes nothing', async () => {
+  const u = await newUser();
+  const nul = await fetch(u.url, {
+    method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: `password=${encodeURIComponent(GOOD)}%00&password_confirmation=${encodeURIComponent(GOOD)}%00`,
+  });
+  expect(nul.status).toBeGreaterThanOrEqual(400);
+  expect(nul.status).toBeLessThan(500);
+  const json = await fetch(u.url, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/json' }, body: '{}' });
+  expect(json.status).toBe(415);
+  expect((await fetch(`${server.url}/password/setup/%E0%A4%A`)).status).toBeLessThan(500);
+  expect((await fetch(u.url)).status).toBe(200);
+  expect((await api(server, 'GET', `/api/users/${u.id}`, { token: admin.token })).body.data.has_password).toBe(false);
+});
