@@ -133,3 +133,50 @@ test('resetting the password ends the sessions and the old password fails at onc
   expect((again as Error).message).toMatch(/unexpected 401/);
   expect((await api(server, 'GET', `/api/users/${u.id}`, { token: admin.token })).body.data.has_password).toBe(false);
 });
+
+describe('on every instance, and against requests in flight', () => {
+  let second: TestServer;
+  beforeAll(async () => {
+    second = await startServer({ databaseUrl: server.databaseUrl });
+  });
+  afterAll(() => second?.gatehouse.close());
+
+  test('a block through one instance is seen at once by the other', async () => {
+    const u = await signedInUser();
+    const rp2 = await relyingParty(second.url, clinic.id, conn.secret);
+    expect(rp2).toBeDefined();
+    expect((await api(second, 'GET', `/api/clients/${clinic.id}`, { token: u.tokens.access_token })).status).toBe(200);
+    expect((await api(server, 'PATCH', `/api/users/${u.id}`, { token: admin.token, body: { is_blocked: true } })).status).toBe(200);
+    expect((await api(second, 'GET', `/api/clients/${clinic.id}`, { token: u.tokens.access_token })).status).toBe(401);
+    const refresh = await tokenRequest(second.url, { grant_type: 'refresh_token', refresh_token: u.tokens.refresh_token! }, [clinic.id, conn.secret]);
+    expect(refresh.body.error).toBe('invalid_grant');
+  });
+
+  test.each([
+    ['a block', (id: string) => ({ method: 'PATCH', path: `/api/users/${id}`, body: { is_blocked: true } as unknown, status: 200 })],
+    ['a deletion', (id: string) => ({ method: 'DELETE', path: `/api/users/${id}`, body: undefined, status: 204 })],
+    ['a membership removal', (id: string) => ({ method: 'DELETE', path: `/api/users/${id}/memberships/${clinic.id}`, body: undefined, status: 204 })],
+    ['a grant revocation', (id: string) => ({ method: 'DELETE', path: `/api/users/${id}/grants/${clinic.id}`, body: undefined, status: 204 })],
+  ])('refreshes racing %s on two instances leave no live token behind', async (_name, change) => {
+    const email = `racer${++n}@clinic.example`;
+    const user = await createUser(server, { email, memberships: [{ client_id: clinic.id, scopes: SCOPES }] });
+    const chains = [];
+    for (let i = 0; i < 8; i++) {
+      const { tokens } = await signIn(rp, server.url, {
+        redirectUri: REDIRECT, scope: 'openid offline_access client:read', prompt: 'consent', email,
+      });
+      chains.push(tokens.refresh_token!);
+    }
+    const refreshes = chains.map((rt, i) => tokenRequest(i % 2 ? second.url : server.url, { grant_type: 'refresh_token', refresh_token: rt }, [clinic.id, conn.secret]));
+    const c = change(user.id);
+    const [changed, ...answers] = await Promise.all([api(server, c.method, c.path, { token: admin.token, body: c.body }), ...refreshes]);
+    expect(changed.status).toBe(c.status);
+    for (const a of answers) {
+      expect([200, 400]).toContain(a.status);
+      if (a.status !== 200) continue;
+      // Issued before the change committed: revoked with the rest.
+      expect((await introspect(server.url, String(a.body.access_token), adminBasic())).body.active).toBe(false);
+      expect((await introspect(server.url, String(a.body.refresh_token), adminBasic())).body.active).toBe(false);
+    }
+  });
+});

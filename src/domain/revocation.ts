@@ -25,6 +25,21 @@ export async function revokeGrant(manager: EntityManager, grantId: string): Prom
   });
 }
 
+/**
+ * Locks what a user holds (at one client, or everywhere) before the change that revokes it, in the order in which a
+ * refresh or code exchange in flight locks it: the code or token it redeems, then its grant (tokenStore.ts), then the
+ * user's and membership's rows. Taking the user's row first and the tokens after deadlocked against such a request
+ * (test/users-revocation.test.ts "refreshes racing a block"); in this order the request either finishes first and its
+ * token is deleted, or waits and then finds its token gone.
+ */
+export async function lockAccountRows(manager: EntityManager, userId: string, clientId?: string): Promise<void> {
+  await manager.query(
+    `SELECT 1 FROM oidc_payloads WHERE account_id = $1 ${clientId !== undefined ? 'AND client_id = $2' : ''}
+     ORDER BY model = 'Grant', model, id FOR UPDATE`,
+    clientId !== undefined ? [userId, clientId] : [userId],
+  );
+}
+
 /** A user blocked or deleted (CONTRACT §8): every session (the console's too), grant, code and token of the user. */
 export async function revokeUser(manager: EntityManager, userId: string): Promise<void> {
   await manager.query('DELETE FROM oidc_payloads WHERE account_id = $1', [userId]);
@@ -43,15 +58,16 @@ export async function endSessions(manager: EntityManager, userId: string): Promi
 }
 
 /**
- * A user's grants at one client and every code and token issued under them (CONTRACT §8 grants, /account). The grant
- * rows are locked first, in their own statement, as revokeGrant does; returns how many grants there were.
+ * A user's grants at one client and every code and token issued under them (CONTRACT §8 grants, /account). What they
+ * hold there is locked first, in its own statement (lockAccountRows); returns how many grants there were.
  */
 export async function revokeAccountGrants(manager: EntityManager, userId: string, clientId: string): Promise<number> {
   return manager.transaction(async (tx) => {
-    const grants: unknown[] = await tx.query(
-      `SELECT 1 FROM oidc_payloads WHERE account_id = $1 AND client_id = $2 AND model = 'Grant' FOR UPDATE`, [userId, clientId],
+    await lockAccountRows(tx, userId, clientId);
+    const gone: unknown[] = await tx.query(
+      `WITH gone AS (DELETE FROM oidc_payloads WHERE account_id = $1 AND client_id = $2 RETURNING model)
+       SELECT 1 FROM gone WHERE model = 'Grant'`, [userId, clientId],
     );
-    await tx.query('DELETE FROM oidc_payloads WHERE account_id = $1 AND client_id = $2', [userId, clientId]);
-    return grants.length;
+    return gone.length;
   });
 }

@@ -9,7 +9,7 @@ import { Conflict, Forbidden, Invalid, NotFound, isUniqueViolation } from './err
 import { Conditions } from './listing.js';
 import { type IssuedLink, type SetupLinks, issueSetupLink } from './passwordSetup.js';
 import { assertKnownPermissions } from './permissions.js';
-import { endSessions, revokeMembership, revokeUser } from './revocation.js';
+import { endSessions, lockAccountRows, revokeMembership, revokeUser } from './revocation.js';
 
 export const BCRYPT_COST = 11;
 // Compared against when the email is unknown or has no password, so a miss costs as much as a hit.
@@ -175,6 +175,7 @@ export interface UserChanges {
 /** Renames, blocks or unblocks; blocking ends the user's sessions and revokes every grant, code and token at once. */
 export async function updateUser(manager: EntityManager, actor: Actor, id: string, changes: UserChanges): Promise<UserView> {
   await manager.transaction(async (tx) => {
+    if (changes.is_blocked) await lockAccountRows(tx, id);
     const before: Array<{ name: string; is_blocked: boolean; block_reason: string | null }> = await tx.query(
       'SELECT name, is_blocked, block_reason FROM users WHERE id = $1 FOR UPDATE', [id],
     );
@@ -194,6 +195,7 @@ export async function updateUser(manager: EntityManager, actor: Actor, id: strin
 /** Deletes a user (memberships and setup links go with the row) and revokes everything of the user at once. */
 export async function deleteUser(manager: EntityManager, actor: Actor, id: string): Promise<void> {
   await manager.transaction(async (tx) => {
+    await lockAccountRows(tx, id);
     const rows: Array<{ email: string }> = await tx.query('WITH gone AS (DELETE FROM users WHERE id = $1 RETURNING email) SELECT email FROM gone', [id]);
     if (!rows.length) throw new NotFound();
     await revokeUser(tx, id);
@@ -227,6 +229,7 @@ export async function putMembership(
 /** Removes a membership: the user's grant, codes and tokens at that client are revoked at once (CONTRACT §8). */
 export async function deleteMembership(manager: EntityManager, actor: Actor, userId: string, clientId: string): Promise<void> {
   await manager.transaction(async (tx) => {
+    await lockAccountRows(tx, userId, clientId);
     const rows: unknown[] = await tx.query(
       'WITH gone AS (DELETE FROM memberships WHERE user_id = $1 AND client_id = $2 RETURNING 1) SELECT * FROM gone', [userId, clientId],
     );
