@@ -5,8 +5,9 @@ import { recordAudit } from '../domain/audit.js';
 import { NotFound } from '../domain/errors.js';
 import { listUserGrants, revokeUserGrant } from '../domain/grants.js';
 import {
-  type UserFilter, createUser, deleteMembership, deleteUser, getUser, listUsers, putMembership, resetPassword, unlockUser, updateUser,
+  type UserFilter, createUser, deleteUser, getUser, listUsers, resetPassword, unlockUser, updateUser,
 } from '../domain/users.js';
+import { deleteMembership, putMembership } from '../domain/memberships.js';
 import { ownClientOnly } from '../domain/visibility.js';
 import { addressedClientId, callerOf } from './auth.js';
 import type { ApiDeps } from './deps.js';

@@ -12,8 +12,9 @@ import { listUserGrants, revokeUserGrant } from '../domain/grants.js';
 import { listPermissions } from '../domain/permissions.js';
 import type { Secrets } from '../domain/secrets.js';
 import {
-  createUser, deleteMembership, deleteUser, getUser, listUsers, putMembership, resetPassword, signOutEverywhere, unlockUser, updateUser,
+  createUser, deleteUser, getUser, listUsers, resetPassword, signOutEverywhere, unlockUser, updateUser,
 } from '../domain/users.js';
+import { deleteMembership, putMembership } from '../domain/memberships.js';
 import { userPatchBody } from '../schemas/users.js';
 import { type FieldErrors, clientParam, list, postForm, text, uuidParam, validator } from './forms.js';
 import { page, pageParam, pager } from './render.js';
