@@ -33,6 +33,7 @@ import { interactionRouter } from './oidc/interactions.js';
 import { ensureProviderKeys, loadPepper, loadProviderKeys, publishedJwks } from './oidc/keys.js';
 import { ProviderHolder } from './oidc/providerHolder.js';
 import { Metrics } from './metrics.js';
+import { passwordSetupRouter } from './pages/passwordSetup.js';
 import { DEFAULT_TUNING, type Tuning, createProvider } from './oidc/provider.js';
 import { oidcRequest } from './oidc/requestState.js';
 
@@ -57,9 +58,9 @@ export interface Gatehouse {
 }
 
 /** Paths served by Gatehouse's own Koa app; everything else is oidc-provider's. */
-const OWN_PATHS = /^\/(api|console|interaction|account|health|assets)(\/|$)|^\/jwks$/;
+const OWN_PATHS = /^\/(api|console|interaction|account|password|health|assets)(\/|$)|^\/jwks$/;
 /** Paths whose answers are pages (HTML), for the shape of an error. */
-const PAGE_PATHS = /^\/(console|interaction|account|auth|session\/end)(\/|$)/;
+const PAGE_PATHS = /^\/(console|interaction|account|password|auth|session\/end)(\/|$)/;
 /** How long a draining instance keeps answering readiness probes (503) when nothing is in flight. */
 const LINGER_MS = 1000;
 const ASSETS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../public');
@@ -149,6 +150,7 @@ export async function startGatehouse(config: Config, log: Logger, tuning: Tuning
     app.use(jwksRouter(manager).routes());
     const throttle = new LoginThrottle(db.pool);
     app.use(interactionRouter(provider, manager, throttle, secrets).routes());
+    app.use(passwordSetupRouter(manager, secrets).routes());
     app.use(accountRouter({ manager, secrets, throttle, issuer: config.issuer, cookieKeys: providers.cookieKeys }).routes());
     app.use(consoleRouter({ manager, secrets, provider, issuer: config.issuer, cookieKeys: providers.cookieKeys, adminMfa: config.adminMfa }).routes());
 

@@ -12,7 +12,8 @@ import { upsertConnection } from './domain/connections.js';
 import { repairConsole } from './domain/consoleClient.js';
 import { DomainError, Invalid } from './domain/errors.js';
 import { Secrets } from './domain/secrets.js';
-import { createUser } from './domain/users.js';
+import { NotFound } from './domain/errors.js';
+import { createUser, findUserIdByEmail, resetPassword, unlockUser } from './domain/users.js';
 import { ensureProviderKeys, listKeys, loadPepper, rotateKeys } from './oidc/keys.js';
 import { connectionUpsertBody, newClientBody } from './schemas/clients.js';
 import { newUserBody } from './schemas/users.js';
@@ -58,6 +59,12 @@ function required(values: Values, name: keyof Values): string {
   const value = values[name];
   if (typeof value !== 'string' || !value) throw new UsageError(`--${name} is required`);
   return value;
+}
+
+async function userByEmail(manager: EntityManager, email: string): Promise<string> {
+  const id = await findUserIdByEmail(manager, email);
+  if (!id) throw new NotFound(`no user with email ${email}`);
+  return id;
 }
 
 const print = (data: unknown) => console.log(JSON.stringify({ data }, null, 2));
@@ -130,6 +137,25 @@ const COMMANDS: Record<string, Command> = {
         email: values.email, password: values.password, ...(values.name !== undefined && { name: values.name }), memberships,
       });
       print(await createUser(manager, actor, body));
+    },
+  },
+  'users:reset-password': {
+    usage: '--email <email>',
+    summary: 'prints a password setup link (valid 72 hours, single use); the current password stops working at once',
+    async run({ manager, secrets, config, values }) {
+      const userId = await userByEmail(manager, required(values, 'email'));
+      const link = await resetPassword(manager, { secrets, issuer: config.issuer }, actor, userId);
+      console.log(`The password of ${values.email} no longer works and the user's sessions have ended.`);
+      console.log(`Password setup link (single use, until ${link.expires_at}):`);
+      console.log(link.url);
+    },
+  },
+  'users:unlock': {
+    usage: '--email <email>',
+    summary: 'clears the login throttling of that email',
+    async run({ manager, values }) {
+      const { email, cleared } = await unlockUser(manager, actor, await userByEmail(manager, required(values, 'email')));
+      console.log(cleared ? `Unlocked ${email}: ${cleared} throttling counter(s) cleared.` : `${email} was not locked; nothing to clear.`);
     },
   },
   'console:repair': {

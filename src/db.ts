@@ -87,7 +87,9 @@ async function openEmbedded(config: Config): Promise<Database> {
   try {
     const { PGlite } = await import('@electric-sql/pglite');
     const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
-    const pglite = await PGlite.create(path.join(dataDir, 'pg'));
+    const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
+    // pg_trgm: the index behind GET /api/users?email= (migrations/1732800000000-Users.ts), as on PostgreSQL.
+    const pglite = await PGlite.create(path.join(dataDir, 'pg'), { extensions: { pg_trgm } });
     // A private unix socket in DATA_DIR; pg expects the directory as host and the .s.PGSQL.<port> name.
     const socketDir = path.join(dataDir, 'run');
     fs.mkdirSync(socketDir, { recursive: true });

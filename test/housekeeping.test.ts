@@ -60,6 +60,11 @@ async function seed(n: number): Promise<void> {
      SELECT 'old-' || g, $2, 'c', now() - interval '1 minute' FROM generate_series(1, $1) g`, [n, user.id],
   );
   await db.query(`INSERT INTO account_sessions (id_hash, user_id, csrf_secret, expires_at) VALUES ('live', $1, 'c', now() + interval '1 hour') ON CONFLICT DO NOTHING`, [user.id]);
+  await db.query(
+    `INSERT INTO password_setups (token_hash, user_id, expires_at)
+     SELECT 'old-' || g, $2, now() - interval '1 minute' FROM generate_series(1, $1) g`, [n, user.id],
+  );
+  await db.query(`INSERT INTO password_setups (token_hash, user_id, expires_at) VALUES ('live', $1, now() + interval '1 hour') ON CONFLICT DO NOTHING`, [user.id]);
 }
 
 test('every expired kind goes in one run, in batches, and live rows stay', async () => {
@@ -68,16 +73,17 @@ test('every expired kind goes in one run, in batches, and live rows stay', async
   expect(run.ran).toBe(true);
   expect(run.deleted).toMatchObject({
     oidc_payloads: 7 * BACKLOG, login_throttle: BACKLOG, console_logins: BACKLOG, console_sessions: BACKLOG,
-    account_sessions: BACKLOG,
+    account_sessions: BACKLOG, password_setups: BACKLOG,
   });
   // 7 × 250 oidc rows take 18 batches of 100; each other kind 3: the statements were bounded.
-  expect(run.batches).toBeGreaterThanOrEqual(18 + 4 * 3);
+  expect(run.batches).toBeGreaterThanOrEqual(18 + 5 * 3);
   expect(await count('oidc_payloads WHERE expires_at < now()')).toBe(0);
   expect(await count("oidc_payloads WHERE id = 'live'")).toBe(7);
   expect(await count('login_throttle')).toBe(1);
   expect(await count('console_logins')).toBe(1);
   expect(await count('console_sessions')).toBe(1);
   expect(await count('account_sessions')).toBe(1);
+  expect(await count('password_setups')).toBe(1);
 });
 
 test('one instance at a time: while another holds the lock, an instance leaves the work to it', async () => {
@@ -104,7 +110,7 @@ test('one instance at a time: while another holds the lock, an instance leaves t
 test('the embedded database\'s way (no lock, each batch its own pooled query) removes the same', async () => {
   await seed(30);
   const run = await removeExpired(a.gatehouse.db.pool, { batch: 7, embedded: true });
-  expect(run).toMatchObject({ ran: true, deleted: { oidc_payloads: 7 * 30, login_throttle: 30, console_logins: 30, console_sessions: 30, account_sessions: 30 } });
+  expect(run).toMatchObject({ ran: true, deleted: { oidc_payloads: 7 * 30, login_throttle: 30, console_logins: 30, console_sessions: 30, account_sessions: 30, password_setups: 30 } });
   expect(run.deleted.audit_events).toBeUndefined(); // no AUDIT_RETENTION_DAYS given
 });
 

@@ -215,8 +215,12 @@ test('DELETE /api/users/{id}/mfa: ADMIN clients with user:write only; afterwards
   expect(malformed.status).toBe(422);
   expect(malformed.body.error.invalid[0]).toMatchObject({ entry_type: 'path_parameter' });
 
+  const reader = await callerOfType(server, 'ADMIN', { scopes: ['user:read'] });
+  const mfaEnabled = async () => (await api(server, 'GET', `/api/users/${user.id}`, { token: reader.token })).body.data.mfa_enabled;
+  expect(await mfaEnabled()).toBe(true);
   const res = await api(server, 'DELETE', `/api/users/${user.id}/mfa`, { token: admin.token });
   expect(res.status).toBe(204);
+  expect(await mfaEnabled()).toBe(false);
   const { res: login } = await passwordStep(user.email);
   expect(login.status).toBe(303);
   const [row] = await db().query('SELECT mfa_secret FROM users WHERE id = $1', [user.id]);

@@ -8,9 +8,8 @@ import QRCode from 'qrcode';
 import { recordAudit } from '../domain/audit.js';
 import { listUserGrants, revokeUserGrant } from '../domain/grants.js';
 import { changePassword } from '../domain/passwordChange.js';
-import { endEverySession } from '../domain/revocation.js';
+import { endSessions } from '../domain/revocation.js';
 import { confirmEnrolment, secondFactorState, startEnrolment } from '../domain/secondFactor.js';
-import { endOtherAccountSessions } from '../domain/accountSessions.js';
 import { translator } from '../http/i18n.js';
 import { sendPage } from '../http/pages.js';
 import { clientAddress } from '../http/requestContext.js';
@@ -53,11 +52,8 @@ export function accountRouter(deps: AccountDeps): Router {
     const me = signedInAccount(ctx);
     const body = ctx.state.form as Record<string, string>;
     const result = await changePassword(manager, throttle, accountActor(ctx), me.user, clientAddress(ctx),
-      (body.current_password ?? '').slice(0, 1024), (body.new_password ?? '').slice(0, 1024), (body.repeat_password ?? '').slice(0, 1024));
-    if (result.outcome === 'changed') {
-      await endOtherAccountSessions(manager, me.user.id, me.sessionId);
-      return backTo(ctx, 'password_changed');
-    }
+      (body.current_password ?? '').slice(0, 1024), (body.new_password ?? '').slice(0, 1024), (body.repeat_password ?? '').slice(0, 1024), me.sessionId);
+    if (result.outcome === 'changed') return backTo(ctx, 'password_changed');
     const t = translator(accountLanguage(ctx).locale);
     if (result.outcome === 'throttled') ctx.set('retry-after', String(result.retryAfter));
     const error = result.outcome === 'weak' ? t(`password.problem.${result.problem}`)
@@ -78,7 +74,7 @@ export function accountRouter(deps: AccountDeps): Router {
   pages.post('/sign-out-everywhere', async (ctx) => {
     const actor = accountActor(ctx);
     await manager.transaction(async (tx) => {
-      await endEverySession(tx, actor.id);
+      await endSessions(tx, actor.id);
       await recordAudit(tx, actor, 'user.sign_out_everywhere', { type: 'user', id: actor.id });
     });
     cookies.clear(ctx);

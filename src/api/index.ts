@@ -11,6 +11,7 @@ import { printerRoutes } from './printers.js';
 import { type RouteSpec, mountRoutes } from './route.js';
 import { serviceRoutes } from './services.js';
 import { userMfaRoutes } from './userMfa.js';
+import { userRoutes } from './users.js';
 
 /** Every route of the API; the OpenAPI document is built from this same list. */
 export function apiRoutes(deps: ApiDeps): RouteSpec[] {
@@ -22,6 +23,7 @@ export function apiRoutes(deps: ApiDeps): RouteSpec[] {
     ...serviceRoutes(deps),
     ...printerRoutes(deps),
     ...printJobRoutes(deps),
+    ...userRoutes(deps),
     ...userMfaRoutes(deps),
   ];
   // The document describes every route above and its own routes too.

@@ -143,6 +143,7 @@ function success(spec: RouteSpec) {
 
 function operation(spec: RouteSpec) {
   const responses: Record<string, object> = { [spec.status]: success(spec) };
+  if (spec.mayCreate) responses[201] = { ...success(spec), description: 'Created' };
   for (const status of errorStatuses(spec)) {
     const e = ERRORS[status];
     const description = status === 413 && spec.bodyLimit ? `The body is over ${spec.bodyLimit}, or what it carries is over its limit` : e.description;

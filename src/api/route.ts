@@ -34,6 +34,8 @@ export interface RouteSpec {
   bodyLimit?: string;
   /** Status of success; 204 sends no body. */
   status: 200 | 201 | 204;
+  /** Also answers 201 with the same body when the handler created the thing (sets ctx.state.status). */
+  mayCreate?: boolean;
   /** Schema of one item of `data`; unknown fields are stripped from responses before they are sent. */
   response?: Schema;
   /** `data` is a list with `paging`. */
@@ -82,7 +84,8 @@ export function mountRoutes(router: Router, specs: RouteSpec[], { pool, issuer }
     else if (spec.method !== 'get') chain.push(validateBody(emptyBody));
     chain.push(async (ctx) => {
       const result = await spec.handler(ctx);
-      ctx.status = spec.status;
+      // A handler may answer another success status (201 created or 200 replaced, CONTRACT §8 memberships).
+      ctx.status = (ctx.state.status as number | undefined) ?? spec.status;
       if (spec.status === 204 || spec.raw) return;
       const payload = (spec.list ? { ...(result as object) } : { data: result }) as { data: unknown };
       payload.data = shape(payload.data);

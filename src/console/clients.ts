@@ -5,9 +5,9 @@ import type { Context } from 'koa';
 import type { EntityManager } from 'typeorm';
 import { CLIENT_TYPES, type ClientType } from '../../entities/index.js';
 import { getClient, listClients, updateClient } from '../domain/clients.js';
-import { deleteConnection, getConnection, listConnections, refreshSecret, updateRedirectUri } from '../domain/connections.js';
+import { deleteConnection, getConnection, listConnections, refreshSecret, updateRedirectUri, upsertConnection } from '../domain/connections.js';
 import type { ConsoleRegistration } from '../domain/consoleClient.js';
-import { Invalid } from '../domain/errors.js';
+import { Conflict, Invalid } from '../domain/errors.js';
 import type { Secrets } from '../domain/secrets.js';
 import { clientPatchBody } from '../schemas/clients.js';
 import { redirectUri } from '../schemas/common.js';
@@ -19,6 +19,10 @@ import { actorOf, may, need } from './session.js';
 const checkRedirect = validator({
   type: 'object', required: ['redirect_uri'], properties: { redirect_uri: { type: 'string', minLength: 1, maxLength: redirectUri.maxLength } },
 }, { redirect_uri: `Enter an absolute URL of at most ${redirectUri.maxLength} characters.` });
+const checkNewConnection = validator({
+  type: 'object', required: ['consumer_id'],
+  properties: { consumer_id: { type: 'string', minLength: 1, maxLength: 128 }, redirect_uri: { type: 'string', maxLength: redirectUri.maxLength } },
+}, { consumer_id: 'Enter the Client ID of the consumer.', redirect_uri: `Enter an absolute URL of at most ${redirectUri.maxLength} characters.` });
 const checkBlock = validator({
   type: 'object', properties: { block_reason: clientPatchBody.properties.block_reason },
 }, { block_reason: `Keep the reason to at most ${clientPatchBody.properties.block_reason.maxLength} characters.` });
@@ -83,6 +87,31 @@ export function clientPages(manager: EntityManager, secrets: Secrets, registrati
     run: (ctx) => updateClient(manager, actorOf(ctx), clientParam(ctx), { is_blocked: false }),
     done: (_ctx, client) => ({ to: clientUrl(client.id), flash: { notice: `${client.name} is unblocked.` } }),
     retry: (ctx, _input, errors, status) => showClient(ctx, { errors }, status),
+  });
+
+  // "Add connection" (CONTRACT §7): never replaces; an existing connection's secret is refreshed on its own page.
+  postForm(router, {
+    path: '/clients/:id/connections', scopes: ['connection:write'],
+    read: (form) => ({ consumer_id: text(form.consumer_id), redirect_uri: text(form.redirect_uri) }),
+    check: checkNewConnection,
+    run: async (ctx, form) => {
+      const clientId = clientParam(ctx);
+      if ((await listConnections(manager, clientId, { consumer_id: form.consumer_id }, 1, 1)).total) {
+        throw new Conflict(`${form.consumer_id} already has a connection to this client: refresh its secret on its page.`);
+      }
+      return upsertConnection(manager, secrets, actorOf(ctx), clientId, {
+        consumer_id: form.consumer_id, ...(form.redirect_uri ? { redirect_uri: form.redirect_uri } : {}),
+      });
+    },
+    conflictField: 'consumer_id',
+    done: (_ctx, { connection, secret }) => ({
+      to: `${clientUrl(connection.client_id)}/connections/${connection.id}`,
+      flash: {
+        notice: `The connection of ${connection.consumer_id} was added.`,
+        reveal: { kind: 'secret', heading: 'Connection secret', intro: 'Put it in the consumer\'s configuration now.', clientId: connection.client_id, secret },
+      },
+    }),
+    retry: (ctx, form, errors, status) => showClient(ctx, { errors, openDialog: 'connection-dialog', connectionForm: form }, status),
   });
 
   const showConnection = async (ctx: Context, extra: Record<string, unknown> = {}, status = 200) => {

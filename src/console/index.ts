@@ -10,16 +10,19 @@ import { consoleRegistrationOnce } from '../domain/consoleClient.js';
 import type { Secrets } from '../domain/secrets.js';
 import { requestFacts } from '../http/front.js';
 import { auditPages } from './audit.js';
+import { clientCreationPages } from './clientCreation.js';
 import { clientPages } from './clients.js';
 import { consoleErrors } from './errors.js';
 import { FlashCookie } from './flash.js';
 import { csrfForm } from './forms.js';
 import { printJobPages } from './printJobs.js';
 import { printerPages } from './printers.js';
+import { permissionPages } from './permissions.js';
 import { page } from './render.js';
 import { servicePages } from './services.js';
 import { signedIn } from './session.js';
 import { signIn } from './signIn.js';
+import { userPages } from './users.js';
 
 const PUBLIC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../public/console');
 const ASSET = /^[a-z0-9-]+\.(css|js)$/;
@@ -34,7 +37,7 @@ export interface ConsoleDeps {
 }
 
 /** Where a signed-in user lands: the first section their scopes open. */
-const HOME: Array<[string, string]> = [['service:read', '/console/services'], ['client:read', '/console/clients'], ['audit:read', '/console/audit']];
+const HOME: Array<[string, string]> = [['service:read', '/console/services'], ['client:read', '/console/clients'], ['user:read', '/console/users'], ['audit:read', '/console/audit']];
 
 /**
  * The console is served on ISSUER's origin only (CONTRACT §7): its cookies live there and its sign-in returns
@@ -88,8 +91,11 @@ export function consoleRouter(deps: ConsoleDeps): Router {
   pages.use(signOut.routes());
   pages.use(servicePages(manager, secrets).routes());
   pages.use(printerPages(manager).routes());
+  pages.use(clientCreationPages(manager).routes());
   pages.use(clientPages(manager, secrets, registration).routes());
   pages.use(printJobPages(manager).routes());
+  pages.use(userPages(manager, secrets, deps.issuer).routes());
+  pages.use(permissionPages(manager).routes());
   pages.use(auditPages(manager).routes());
   pages.all('/{*rest}', (ctx) => page(ctx, 'message.njk', {
     title: 'Not found', heading: 'Not found', message: 'There is no such page in the console.',

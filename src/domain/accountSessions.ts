@@ -6,7 +6,8 @@ import { type Actor, recordAudit } from './audit.js';
 
 export const ACCOUNT_SESSION_TTL_SECONDS = 30 * 60;
 
-function digest(value: string): string {
+/** What an /account session id is stored as (revocation.ts spares one by it). */
+export function digest(value: string): string {
   return crypto.createHash('sha256').update(value, 'utf8').digest('base64url');
 }
 
@@ -41,9 +42,4 @@ export async function findAccountSession(manager: EntityManager, id: string): Pr
 
 export async function endAccountSession(manager: EntityManager, id: string): Promise<void> {
   await manager.query('DELETE FROM account_sessions WHERE id_hash = $1', [digest(id)]);
-}
-
-/** Every other /account session of the user ends (after a password change). */
-export async function endOtherAccountSessions(manager: EntityManager, userId: string, keepId: string): Promise<void> {
-  await manager.query('DELETE FROM account_sessions WHERE user_id = $1 AND id_hash <> $2', [userId, digest(keepId)]);
 }

@@ -7,7 +7,8 @@ import { createClient } from './clients.js';
 import { BUILTIN_PERMISSIONS } from './clientTypes.js';
 import { claimConsoleRegistration, consoleRegistration, restoreConsoleConnection } from './consoleClient.js';
 import type { Secrets } from './secrets.js';
-import { createUser, findUserIdByEmail, putMembership } from './users.js';
+import { putMembership } from './memberships.js';
+import { createUser, findUserIdByEmail } from './users.js';
 
 export type BootstrapResult =
   | { created: true; clientId: string; email: string; generatedPassword: string | null; existingUser: boolean }

@@ -6,7 +6,7 @@ import { SERVICE_TYPES, type ClientType } from '../../entities/index.js';
 export const BUILTIN_PERMISSIONS = [
   'client:read', 'client:write', 'connection:read', 'connection:write', 'connection:refresh_secret',
   'connection:delete', 'service:read', 'service:write', 'printer:read', 'printer:write', 'printer:report',
-  'permission:write', 'token:introspect', 'audit:read', 'print:submit', 'user:write',
+  'permission:write', 'token:introspect', 'audit:read', 'user:read', 'user:write', 'print:submit',
 ] as const;
 
 /** Built-ins that only a machine of another type acts on: an ADMIN client never holds them (CONTRACT §5). */

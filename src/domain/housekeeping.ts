@@ -27,6 +27,7 @@ registerExpiredKind({ name: 'login_throttle', table: 'login_throttle', where: 'e
 registerExpiredKind({ name: 'console_sessions', table: 'console_sessions', where: 'expires_at < now()' });
 registerExpiredKind({ name: 'console_logins', table: 'console_logins', where: 'expires_at < now()' });
 registerExpiredKind({ name: 'account_sessions', table: 'account_sessions', where: 'expires_at < now()' });
+registerExpiredKind({ name: 'password_setups', table: 'password_setups', where: 'expires_at < now()' });
 // Keys no longer published or verifying (CONTRACT §6 keys:rotate 24 h, cookie-keys:rotate 14 days).
 registerExpiredKind({
   name: 'provider_keys', table: 'provider_keys',

@@ -5,6 +5,7 @@ import type { EntityManager } from 'typeorm';
 import { type Actor, recordAudit } from './audit.js';
 import type { LoginThrottle } from './loginThrottle.js';
 import { type PasswordProblem, passwordProblem } from './passwordPolicy.js';
+import { digest as accountSessionDigest } from './accountSessions.js';
 import { endSessions } from './revocation.js';
 import { verifyPassword } from './users.js';
 
@@ -20,6 +21,8 @@ export type PasswordChange =
 export async function changePassword(
   manager: EntityManager, throttle: LoginThrottle, actor: Actor & { id: string },
   user: { id: string; email: string }, address: string, current: string, next: string, repeated: string,
+  /** The /account session the change is made from: it stays, every other session ends. */
+  accountSessionId: string,
 ): Promise<PasswordChange> {
   if (next !== repeated) return { outcome: 'mismatch' };
   const problem = passwordProblem(next, user.email);
@@ -36,7 +39,7 @@ export async function changePassword(
   await manager.transaction(async (tx) => {
     await tx.query('UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1', [user.id, hash]);
     // Browsers signed in with the old password must sign in again (this /account session stays).
-    await endSessions(tx, user.id);
+    await endSessions(tx, user.id, accountSessionDigest(accountSessionId));
     await recordAudit(tx, actor, 'user.password_change', { type: 'user', id: user.id });
   });
   return { outcome: 'changed' };

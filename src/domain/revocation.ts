@@ -25,9 +25,26 @@ export async function revokeGrant(manager: EntityManager, grantId: string): Prom
   });
 }
 
-/** A user blocked or deleted (CONTRACT §8): every session, grant, code and token of the user. */
+/**
+ * Locks what a user holds (at one client, or everywhere) before the change that revokes it, in the order in which a
+ * refresh or code exchange in flight locks it: the code or token it redeems, then its grant (tokenStore.ts), then the
+ * user's and membership's rows. Taking the user's row first and the tokens after deadlocked against such a request
+ * (test/users-revocation.test.ts "refreshes racing a block"); in this order the request either finishes first and its
+ * token is deleted, or waits and then finds its token gone.
+ */
+export async function lockAccountRows(manager: EntityManager, userId: string, clientId?: string): Promise<void> {
+  await manager.query(
+    `SELECT 1 FROM oidc_payloads WHERE account_id = $1 ${clientId !== undefined ? 'AND client_id = $2' : ''}
+     ORDER BY model = 'Grant', model, id FOR UPDATE`,
+    clientId !== undefined ? [userId, clientId] : [userId],
+  );
+}
+
+/** A user blocked or deleted (CONTRACT §8): every session (the console's too), grant, code and token of the user. */
 export async function revokeUser(manager: EntityManager, userId: string): Promise<void> {
   await manager.query('DELETE FROM oidc_payloads WHERE account_id = $1', [userId]);
+  await manager.query('DELETE FROM console_sessions WHERE user_id = $1', [userId]);
+  await manager.query('DELETE FROM account_sessions WHERE user_id = $1', [userId]);
 }
 
 /** A membership removed: the user's grant, codes and tokens at that client (their sessions stay). */
@@ -35,17 +52,28 @@ export async function revokeMembership(manager: EntityManager, userId: string, c
   await manager.query('DELETE FROM oidc_payloads WHERE account_id = $1 AND client_id = $2', [userId, clientId]);
 }
 
-/** Every session of a user ends (sign out everywhere, a password reset); grants and tokens stay. */
-export async function endSessions(manager: EntityManager, userId: string): Promise<void> {
+/**
+ * Every session of a user ends: at the authorization server, in the admin console and in /account (sign out
+ * everywhere, a password reset or change); grants and tokens stay. `keepAccountSession` (the hash of an /account
+ * session id) spares the session a password change was made from.
+ */
+export async function endSessions(manager: EntityManager, userId: string, keepAccountSession?: string): Promise<void> {
   await manager.query(`DELETE FROM oidc_payloads WHERE account_id = $1 AND model = 'Session'`, [userId]);
+  await manager.query('DELETE FROM console_sessions WHERE user_id = $1', [userId]);
+  await manager.query('DELETE FROM account_sessions WHERE user_id = $1 AND id_hash IS DISTINCT FROM $2', [userId, keepAccountSession ?? null]);
 }
 
 /**
- * Sign out everywhere (CONTRACT §11): every session of the user ends, at the authorization server, in /account and
- * in the admin console; grants and tokens stay (revoking them is each grant's own action).
+ * A user's grants at one client and every code and token issued under them (CONTRACT §8 grants, /account). What they
+ * hold there is locked first, in its own statement (lockAccountRows); returns how many grants there were.
  */
-export async function endEverySession(manager: EntityManager, userId: string): Promise<void> {
-  await endSessions(manager, userId);
-  await manager.query('DELETE FROM account_sessions WHERE user_id = $1', [userId]);
-  await manager.query('DELETE FROM console_sessions WHERE user_id = $1', [userId]);
+export async function revokeAccountGrants(manager: EntityManager, userId: string, clientId: string): Promise<number> {
+  return manager.transaction(async (tx) => {
+    await lockAccountRows(tx, userId, clientId);
+    const gone: unknown[] = await tx.query(
+      `WITH gone AS (DELETE FROM oidc_payloads WHERE account_id = $1 AND client_id = $2 RETURNING model)
+       SELECT 1 FROM gone WHERE model = 'Grant'`, [userId, clientId],
+    );
+    return gone.length;
+  });
 }

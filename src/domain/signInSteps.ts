@@ -8,7 +8,7 @@ import { type Actor, recordAudit } from './audit.js';
 import type { LoginThrottle } from './loginThrottle.js';
 import { hasSecondFactor, verifySecondFactor } from './secondFactor.js';
 import type { Secrets } from './secrets.js';
-import { type SignedInUser, findUser, verifyPassword } from './users.js';
+import { type SignedInUser, findUser, recordLastSignIn, verifyPassword } from './users.js';
 
 const CHALLENGE_PURPOSE = 'sign-in-challenge';
 const CHALLENGE_TTL_MS = 5 * 60 * 1000;
@@ -85,4 +85,5 @@ export async function codeStep(c: SignInContext, challenge: string, code: string
 /** Records the sign-in (or its refusal by the client's sign-in rule) once every step passed. */
 export async function recordSignIn(c: SignInContext, user: SignedInUser, allowed: boolean): Promise<void> {
   await auditSignIn(c, user.email, allowed ? 'user.sign_in' : 'user.sign_in_failed', user.id, user.id);
+  if (allowed) await recordLastSignIn(c.manager, user.id);
 }
