@@ -1,6 +1,7 @@
 // The console's Users and Permissions pages, and Clients' "Add client" and "Add connection", in Chromium at 1280 and
 // 390 px (CONTRACT §7, §8): every change is a form post answered by 303 to a page that says what changed; a setup
 // link or a secret is shown once, on the page the redirect leads to.
+import pg from 'pg';
 import type { Page } from 'playwright-core';
 import { api, callerOfType } from './support/api.js';
 import { ADMIN_EMAIL, type ConsoleRig, PHONE, newPage, screenshot, signIn, startConsole } from './support/browser.js';
@@ -157,6 +158,29 @@ test("a user's grants are listed with their scopes and revoked from the page", a
   expect(await page.locator('#flash-notice').textContent()).toContain('was revoked');
   expect(await page.locator('section[aria-labelledby="grants-title"] tbody .empty').count()).toBe(1);
   expect((await api(server, 'GET', `/api/users/${granted.id}/grants`, { token: adminToken })).body.data).toEqual([]);
+});
+
+test("a user's second factor is shown and removed behind a confirmation (CONTRACT §11)", async () => {
+  const phoneLost = await createUser(server, { email: 'phone.lost@clinic.example', memberships: [] });
+  const db = new pg.Client({ connectionString: server.databaseUrl });
+  await db.connect();
+  try {
+    await db.query(`UPDATE users SET mfa_secret = 'sealed-key', mfa_enabled_at = now() WHERE id = $1`, [phoneLost.id]);
+    await db.query(`INSERT INTO mfa_recovery_codes (user_id, code_hash) VALUES ($1, 'h1'), ($1, 'h2')`, [phoneLost.id]);
+    await page.goto(`${server.url}/console/users/${phoneLost.id}`);
+    expect(await page.locator('#mfa-enabled').textContent()).toBe('On');
+    await page.getByRole('button', { name: 'Remove second factor…' }).click();
+    await page.locator('dialog#mfa-dialog').getByRole('button', { name: 'Remove second factor' }).click();
+    expect(await page.locator('#flash-notice').textContent()).toContain('The second factor was removed');
+    expect(await page.locator('#mfa-enabled').textContent()).toBe('Off');
+    expect(await page.getByRole('button', { name: 'Remove second factor…' }).count()).toBe(0);
+    expect((await api(server, 'GET', `/api/users/${phoneLost.id}`, { token: adminToken })).body.data.mfa_enabled).toBe(false);
+    expect((await db.query('SELECT count(*)::int AS n FROM mfa_recovery_codes WHERE user_id = $1', [phoneLost.id])).rows[0].n).toBe(0);
+    const audit = await api(server, 'GET', `/api/audit_events?target_id=${phoneLost.id}&action=user.mfa_reset`, { token: adminToken });
+    expect(audit.body.data).toHaveLength(1);
+  } finally {
+    await db.end();
+  }
 });
 
 test('a user is deleted behind a confirmation', async () => {

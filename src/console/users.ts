@@ -10,6 +10,7 @@ import { listClients } from '../domain/clients.js';
 import { Invalid, NotFound } from '../domain/errors.js';
 import { listUserGrants, revokeUserGrant } from '../domain/grants.js';
 import { listPermissions } from '../domain/permissions.js';
+import { removeSecondFactor } from '../domain/secondFactor.js';
 import type { Secrets } from '../domain/secrets.js';
 import {
   createUser, deleteUser, getUser, listUsers, resetPassword, signOutEverywhere, unlockUser, updateUser,
@@ -186,6 +187,19 @@ export function userPages(manager: EntityManager, secrets: Secrets, issuer: stri
       return clientId;
     },
     done: (ctx, clientId) => ({ to: userUrl(userParam(ctx)), flash: { notice: `Access granted to ${clientId} was revoked, with its tokens.` } }),
+    retry,
+  });
+
+  // CONTRACT §11: an administrator removes the second factor of a user who lost the phone and the recovery codes
+  // (the console's form of DELETE /api/users/{id}/mfa, the same domain function).
+  postForm(router, {
+    path: '/users/:id/mfa_remove', scopes: ['user:write'],
+    read: () => ({}),
+    run: (ctx) => removeSecondFactor(manager, actorOf(ctx), userParam(ctx)),
+    done: (ctx) => ({
+      to: userUrl(userParam(ctx)),
+      flash: { notice: 'The second factor was removed: the user signs in with the password alone until they enrol again.' },
+    }),
     retry,
   });
 
