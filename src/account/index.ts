@@ -86,7 +86,9 @@ export function accountRouter(deps: AccountDeps): Router {
 
   const enrolPage = async (ctx: Context, status = 200, error?: string) => {
     const me = signedInAccount(ctx);
-    const { key, uri } = await startEnrolment(manager, secrets, me.user.id, me.user.email);
+    const enrolment = await startEnrolment(manager, secrets, me.user.id, me.user.email);
+    if (!enrolment) return backTo(ctx);
+    const { key, uri } = enrolment;
     const language = accountLanguage(ctx, '/account/mfa');
     const returnTo = returnPath(ctx.query.return_to);
     sendPage(ctx, 'account-mfa.njk', {
@@ -97,10 +99,7 @@ export function accountRouter(deps: AccountDeps): Router {
     }, status, { language });
   };
 
-  pages.get('/mfa', async (ctx) => {
-    if ((await secondFactorState(manager, signedInAccount(ctx).user.id)).enabled) return backTo(ctx);
-    await enrolPage(ctx);
-  });
+  pages.get('/mfa', (ctx) => enrolPage(ctx));
 
   pages.post('/mfa', async (ctx) => {
     const code = String((ctx.state.form as Record<string, string>).code ?? '').slice(0, 32);
