@@ -40,9 +40,13 @@ export async function lockAccountRows(manager: EntityManager, userId: string, cl
   );
 }
 
-/** A user blocked or deleted (CONTRACT §8): every session (the console's too), grant, code and token of the user. */
+/**
+ * A user blocked or deleted (CONTRACT §8): every session (the console's too), grant, code and token of the user, and
+ * any password setup link (a blocked user sets no password; after an unblock an administrator issues a new link).
+ */
 export async function revokeUser(manager: EntityManager, userId: string): Promise<void> {
   await manager.query('DELETE FROM oidc_payloads WHERE account_id = $1', [userId]);
+  await manager.query('DELETE FROM password_setups WHERE user_id = $1', [userId]);
   await manager.query('DELETE FROM console_sessions WHERE user_id = $1', [userId]);
   await manager.query('DELETE FROM account_sessions WHERE user_id = $1', [userId]);
 }
