@@ -348,6 +348,26 @@ describe('/api/users', () => {
   });
 });
 
+test('parallel DELETE membership vs refresh: the DELETE answers 204 (no deadlock, no 500) and nothing issued survives', async () => {
+  const rp = await relyingParty(server.url, clinic.id, conn.secret);
+  for (let round = 0; round < 3; round++) {
+    const u = await member(['client:read']);
+    const chains: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const a = await authorize(rp, server.url, { redirectUri: REDIRECT, scope: 'openid offline_access client:read', prompt: 'consent', email: u.email });
+      chains.push((await oidc.authorizationCodeGrant(rp, a.callbackUrl, { pkceCodeVerifier: a.verifier, expectedState: a.state })).refresh_token!);
+    }
+    const [removed, ...refreshed] = await Promise.all([
+      api(server, 'DELETE', `/api/users/${u.id}/memberships/${clinic.id}`, { token: admin.token }),
+      ...chains.map((rt) => tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: rt }, [clinic.id, conn.secret])),
+    ]);
+    expect([round, removed.status]).toEqual([round, 204]);
+    for (const r of refreshed) expect([200, 400]).toContain(r.status);
+    const [left] = await db().query(`SELECT count(*)::int AS n FROM oidc_payloads WHERE account_id = $1 AND client_id = $2 AND model <> 'Session'`, [u.id, clinic.id]);
+    expect(left.n).toBe(0);
+  }
+});
+
 describe('hostile input on the new routes: a 4xx, never a 5xx, nothing changed', () => {
   test('API, pages and forms', async () => {
     const u = await member();
