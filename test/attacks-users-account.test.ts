@@ -333,7 +333,6 @@ describe('/api/users', () => {
   test('a removed membership: no code through an existing browser session and grant, no refresh', async () => {
     const u = await member();
     const rp = await relyingParty(server.url, clinic.id, conn.secret);
-    const verifier = oidc.randomPKCECodeVerifier();
     const first = await authorize(rp, server.url, { redirectUri: REDIRECT, scope: 'openid offline_access', prompt: 'consent', email: u.email });
     const tokens = await oidc.authorizationCodeGrant(rp, first.callbackUrl, { pkceCodeVerifier: first.verifier, expectedState: first.state });
     expect(tokens.refresh_token).toBeTruthy();
@@ -341,7 +340,6 @@ describe('/api/users', () => {
     const again = await authorize(rp, server.url, { redirectUri: REDIRECT, scope: 'openid', email: u.email, browser: first.browser });
     expect(again.callbackUrl.searchParams.get('error')).toBe('access_denied');
     expect(again.callbackUrl.searchParams.get('code')).toBeNull();
-    void verifier;
     const refresh = await tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! }, [clinic.id, conn.secret]);
     expect(refresh.status).toBe(400);
     expect(refresh.body.error).toBe('invalid_grant');
@@ -474,6 +472,44 @@ describe('ADMIN_MFA=required cannot be skipped', () => {
     }
   }, 60_000);
 });
+
+test('ADMIN_MFA=required: a console session whose user no longer has a second factor lets nothing in', async () => {
+  const other = await startServer({ env: { ADMIN_MFA: 'required' } });
+  try {
+    const email = 'admin2@ministry.example';
+    await bootstrapAdmin(other.gatehouse.db.dataSource.manager, other.gatehouse.secrets, other.url, email, PASSWORD);
+    const browser = new Browser();
+    const go = async (res: Response) => {
+      let r = res;
+      for (let i = 0; i < 12 && (r.status === 302 || r.status === 303); i++) r = await browser.get(new URL(r.headers.get('location')!, other.url).href);
+      return r;
+    };
+    // Enrol on /account first, then sign in to the console with the password and a code.
+    const account = await browser.postForm(`${other.url}/account/login`, { email, password: PASSWORD });
+    expect(account.status).toBe(303);
+    const enrolHtml = await (await browser.get(`${other.url}/account/mfa`)).text();
+    const key = field(enrolHtml, /<code id="mfa-key" class="key">([^<]+)<\/code>/).replace(/\s/g, '');
+    expect((await browser.postForm(`${other.url}/account/mfa`, { _csrf: csrfOf(enrolHtml), code: currentCode(key) })).status).toBe(200);
+    const login = await go(await browser.get(`${other.url}/console`));
+    const action = field(await login.text(), /action="([^"]*\/login)"/);
+    const codePage = await browser.postForm(new URL(action, other.url).href, { email, password: PASSWORD });
+    const codeHtml = await codePage.text();
+    const inside = await go(await browser.postForm(new URL(field(codeHtml, /<form method="post" action="([^"]+second-factor)"/), other.url).href, {
+      challenge: field(codeHtml, /name="challenge" value="([^"]+)"/), code: nextCode(key),
+    }));
+    expect(inside.status).toBe(200);
+    expect(new URL(inside.url).pathname).toMatch(/^\/console\//);
+    const [row] = await other.gatehouse.db.dataSource.manager.query('SELECT id FROM users WHERE email = $1', [email]);
+    const operator = await callerOfType(other, 'ADMIN');
+    expect((await api(other, 'DELETE', `/api/users/${row.id}/mfa`, { token: operator.token })).status).toBe(204);
+    // The console session from before is not a way around enrolment.
+    const after = await browser.get(`${other.url}/console/users`);
+    expect(after.status).not.toBe(200);
+    expect(new URL(after.headers.get('location') ?? '/', other.url).pathname).not.toMatch(/^\/console\/users/);
+  } finally {
+    await other.stop();
+  }
+}, 60_000);
 
 test('no setup token, TOTP key or recovery code in the logs or the audit details', async () => {
   expect(secretsSeen.length).toBeGreaterThan(10);
