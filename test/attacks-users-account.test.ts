@@ -10,6 +10,7 @@ import { currentCode } from '../src/domain/secondFactor.js';
 import { createLogger } from '../src/log.js';
 import { type ApiCaller, api, callerOfType } from './support/api.js';
 import { PASSWORD, createClient, createUser, putConnection, type TestClient, type TestConnection } from './support/internal.js';
+import { consoleSignIn } from './support/consoleFetch.js';
 import { Browser, authorize, relyingParty, tokenRequest } from './support/oauth.js';
 import { startServer, type TestServer } from './support/server.js';
 
@@ -510,6 +511,81 @@ test('ADMIN_MFA=required: a console session whose user no longer has a second fa
     await other.stop();
   }
 }, 60_000);
+
+describe('console forms', () => {
+  test('hostile bytes, bad redirect URIs, no token or a cross-site post: a 4xx, nothing changed', async () => {
+    await bootstrapAdmin(db(), server.gatehouse.secrets, server.url, 'console-admin@ministry.example', PASSWORD);
+    const { browser } = await consoleSignIn(server.url, 'console-admin@ministry.example');
+    const newUser = await browser.get(`${server.url}/console/users/new`);
+    expect(newUser.status).toBe(200);
+    const csrf = encodeURIComponent(csrfOf(await newUser.text()));
+    const target = await member(['client:read']);
+    const snapshot = () => db().query(`SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM memberships) AS memberships,
+      (SELECT count(*) FROM clients) AS clients, (SELECT count(*) FROM connections) AS connections, (SELECT count(*) FROM permissions) AS permissions,
+      (SELECT max(updated_at) FROM users) AS u, (SELECT max(updated_at) FROM clients) AS c, (SELECT max(updated_at) FROM connections) AS k,
+      (SELECT count(*) FROM password_setups) AS links`);
+    const before = await snapshot();
+    const id = target.id;
+    const cases: Array<[string, string]> = [
+      ['/console/users', 'email=nul%00%40x.example&name=x'],
+      ['/console/users', 'email=%ED%A0%80%40x.example'],
+      ['/console/users', 'email=%ZZ'],
+      ['/console/users', `email=big%40x.example&name=${'x'.repeat(20_000)}`],
+      ['/console/users', 'email[]=a%40x.example'],
+      [`/console/users/${id}/block`, 'block_reason=%00'],
+      [`/console/users/${id}/block`, `block_reason=${'x'.repeat(5000)}`],
+      [`/console/users/${id}/memberships`, `client_id=%00&permissions=client%3Aread`],
+      [`/console/users/${id}/memberships`, `client_id=${clinic.id}&permissions=%ED%A0%80`],
+      [`/console/users/${id}/memberships/${clinic.id}`, 'permissions=nope%3Anope'],
+      [`/console/users/${id}/grants/%00/revoke`, ''],
+      [`/console/users/%00/reset_password`, ''],
+      [`/console/users/not-a-uuid/delete`, ''],
+      ['/console/permissions', 'name=a%00%3Ab&description=x'],
+      ['/console/permissions', 'name=ok%3Aname&description=%ED%A0%80'],
+      ['/console/clients', 'name=%00&client_type=MSP'],
+      ['/console/clients', 'name=Evil&client_type=ROOT'],
+      [`/console/clients/${clinic.id}/connections`, `consumer_id=${mis.id}&redirect_uri=javascript%3Aalert(1)`],
+      [`/console/clients/${clinic.id}/connections`, `consumer_id=${mis.id}&redirect_uri=http%3A%2F%2Fevil.example%2Fcb`],
+      [`/console/clients/${clinic.id}/connections`, `consumer_id=${mis.id}&redirect_uri=https%3A%2F%2Fa.example%2Fcb%23frag`],
+      [`/console/clients/${clinic.id}/connections`, `consumer_id=%00&redirect_uri=https%3A%2F%2Fa.example%2Fcb`],
+      [`/console/clients/${clinic.id}/connections/${conn.id}`, 'redirect_uri=https%3A%2F%2Fa.example%2F%00'],
+    ];
+    for (const [path, body] of cases) {
+      const res = await browser.request(`${server.url}${path}`, {
+        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `_csrf=${csrf}&${body}`,
+      });
+      expect([path, body.slice(0, 50), res.status >= 400 && res.status < 500]).toEqual([path, body.slice(0, 50), true]);
+    }
+    // The same change without the token, with another session's, or posted from another site changes nothing either.
+    const block = `/console/users/${id}/block`;
+    expect((await browser.postForm(`${server.url}${block}`, { block_reason: 'x' })).status).toBe(403);
+    const crossSite = await browser.request(`${server.url}${block}`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'cross-site' }, body: `_csrf=${csrf}&block_reason=x`,
+    });
+    expect(crossSite.status).toBe(403);
+    expect(await snapshot()).toEqual(before);
+    // The control: the same session and token do change things when the form is right.
+    expect((await browser.request(`${server.url}${block}`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' }, body: `_csrf=${csrf}&block_reason=control`,
+    })).status).toBe(303);
+    expect(await snapshot()).not.toEqual(before);
+  }, 60_000);
+});
+
+describe('metrics', () => {
+  test('/metrics is not on the public listener, and raw paths never become labels', async () => {
+    expect((await fetch(`${server.url}/metrics`)).status).toBe(404);
+    for (let i = 0; i < 5; i++) await fetch(`${server.url}/no-such-page-${i}`);
+    await fetch(`${server.url}/password/setup/${'B'.repeat(43)}`);
+    const res = await fetch(`${server.internalUrl}/metrics`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    logged.push(text); // grepped for secrets with the logs below
+    expect(text).not.toContain('no-such-page');
+    expect(text).not.toContain('B'.repeat(43));
+    expect(text).toContain('route="/password/setup/:token"');
+  });
+});
 
 test('no setup token, TOTP key or recovery code in the logs or the audit details', async () => {
   expect(secretsSeen.length).toBeGreaterThan(10);
