@@ -198,6 +198,21 @@ describe('/account', () => {
     });
     expect(crossSite.status).toBe(403);
     expect(crossSite.headers.getSetCookie().join()).not.toContain('gatehouse_account=');
+    // A browser without Fetch Metadata: Origin alone decides.
+    const oldBrowser = await new Browser().request(`${server.url}/account/login`, {
+      method: 'POST', body: new URLSearchParams({ email: a.email, password: PASSWORD }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' },
+    });
+    expect(oldBrowser.status).toBe(403);
+    // Our own pages' posts pass: same-origin, or Origin "null" (Referrer-Policy no-referrer), or this server's origin.
+    const ownPosts: Array<Record<string, string>> = [{ 'sec-fetch-site': 'same-origin', origin: 'null' }, { origin: server.url }, { 'sec-fetch-site': 'same-origin', origin: server.url }];
+    for (const headers of ownPosts) {
+      const ok = await new Browser().request(`${server.url}/account/login`, {
+        method: 'POST', body: new URLSearchParams({ email: a.email, password: PASSWORD }).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      });
+      expect([headers, ok.status]).toEqual([headers, 303]);
+    }
   });
 
   test('parallel password changes from one current password: exactly one wins', async () => {
@@ -277,6 +292,22 @@ describe('password setup links', () => {
     const res = await new Browser().postForm(`${server.url}${u.path}`, { password: 'a long enough fresh phrase', password_confirmation: 'a long enough fresh phrase' });
     expect(res.status).toBe(410);
     expect((await api(server, 'GET', `/api/users/${u.id}`, { token: admin.token })).body.data.has_password).toBe(false);
+  });
+
+  test('a reset racing a post of the previous link: never a 5xx, and the reset has the last word', async () => {
+    for (let round = 0; round < Number(process.env.RACE_ROUNDS ?? 15); round++) {
+      const u = await newLinkedUser();
+      const [reset, posted] = await Promise.all([
+        api(server, 'POST', `/api/users/${u.id}/actions/reset_password`, { token: admin.token }),
+        new Browser().postForm(`${server.url}${u.path}`, { password: 'racing fresh phrase ok', password_confirmation: 'racing fresh phrase ok' }),
+      ]);
+      expect([round, reset.status]).toEqual([round, 200]);
+      expect([round, [303, 410].includes(posted.status)]).toEqual([round, true]);
+      secretsSeen.push(reset.body.data.password_setup_url.split('/').pop());
+      // The reset's own link still works afterwards: whichever came first, the reset has the last word.
+      const after = await api(server, 'GET', `/api/users/${u.id}`, { token: admin.token });
+      expect([round, after.body.data.has_password]).toEqual([round, false]);
+    }
   });
 
   test('parallel posts of one link: one sets the password, the rest get 410', async () => {

@@ -5,6 +5,7 @@
 // scripts and tests, are not browsers that another site can drive. Origin "null" is what our own pages' Referrer-Policy
 // no-referrer makes a browser send (Fetch §3.1 "serializing a request origin"), so it proves nothing either way.
 import type { Context, Next } from 'koa';
+import { requestFacts } from './front.js';
 
 const PAGE_FORMS = /^\/(interaction|account|password|console)(\/|$)/;
 
@@ -12,9 +13,14 @@ export function sameOriginForms(issuer: string) {
   const own = new URL(issuer).origin;
   return async (ctx: Context, next: Next) => {
     if (ctx.method === 'POST' && PAGE_FORMS.test(ctx.path)) {
+      // Fetch Metadata, where the browser sends it, decides; else Origin, which may name ISSUER's origin or the one
+      // the browser addressed (a page opened on another name of this server posts to that name).
       const site = ctx.get('sec-fetch-site');
       const origin = ctx.get('origin');
-      if (site === 'cross-site' || site === 'same-site' || (origin && origin !== 'null' && origin !== own)) {
+      const crossSite = site
+        ? site === 'cross-site' || site === 'same-site'
+        : !!origin && origin !== 'null' && origin !== own && origin !== requestFacts(ctx.req).origin;
+      if (crossSite) {
         ctx.throw(403, 'this form was sent from another site; open the page here and send it again');
       }
     }
