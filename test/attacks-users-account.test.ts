@@ -5,6 +5,7 @@
 import http from 'node:http';
 import { Writable } from 'node:stream';
 import * as oidc from 'openid-client';
+import pg from 'pg';
 import { bootstrapAdmin } from '../src/domain/bootstrap.js';
 import { currentCode } from '../src/domain/secondFactor.js';
 import { createLogger } from '../src/log.js';
@@ -308,6 +309,29 @@ describe('password setup links', () => {
       const after = await api(server, 'GET', `/api/users/${u.id}`, { token: admin.token });
       expect([round, after.body.data.has_password]).toEqual([round, false]);
     }
+  });
+
+  test('a link posted while a reset of its user is under way: no deadlock, no 5xx', async () => {
+    const u = await newLinkedUser();
+    const lockWaiters = async () => Number((await db().query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`))[0].n);
+    const until = async (n: number) => { while (await lockWaiters() < n) await new Promise((r) => setTimeout(r, 20)); };
+    // Another transaction holds the link's row, so the post's claim and the reset queue up behind it in that order.
+    const holder = new pg.Client({ connectionString: server.databaseUrl });
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query('SELECT 1 FROM password_setups WHERE user_id = $1 FOR UPDATE', [u.id]);
+    const posted = new Browser().postForm(`${server.url}${u.path}`, { password: 'queued fresh phrase ok', password_confirmation: 'queued fresh phrase ok' });
+    await until(1);
+    const reset = api(server, 'POST', `/api/users/${u.id}/actions/reset_password`, { token: admin.token });
+    await until(2);
+    await holder.query('COMMIT');
+    await holder.end();
+    const [p, r] = await Promise.all([posted, reset]);
+    expect(r.status).toBe(200);
+    expect([303, 410]).toContain(p.status);
+    secretsSeen.push(r.body.data.password_setup_url.split('/').pop());
+    expect((await api(server, 'GET', `/api/users/${u.id}`, { token: admin.token })).body.data.has_password).toBe(false);
   });
 
   test('parallel posts of one link: one sets the password, the rest get 410', async () => {

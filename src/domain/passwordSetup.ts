@@ -61,6 +61,11 @@ export async function completeSetup(
   if (problem) return { done: false, gone: false, problem };
   const hash = await bcrypt.hash(password, BCRYPT_COST);
   return manager.transaction(async (tx) => {
+    // The user's row first, then the link's: the order in which a reset or a deletion takes them (users.ts); the
+    // other order deadlocked against a reset in flight, which then answered 500.
+    await tx.query(
+      'SELECT 1 FROM password_setups s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 FOR UPDATE OF u', [secrets.hash(token)],
+    );
     const claimed: Array<{ user_id: string }> = await tx.query(
       `WITH used AS (UPDATE password_setups s SET used_at = now() FROM users u
          WHERE s.token_hash = $1 AND s.used_at IS NULL AND s.expires_at > now() AND u.id = s.user_id AND NOT u.is_blocked
