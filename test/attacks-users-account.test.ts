@@ -356,6 +356,26 @@ describe('/api/users', () => {
     for (const a of answers) if (a.status === 201) secretsSeen.push(a.body.data.password_setup_url.split('/').pop());
   });
 
+  test('membership and user changes racing each other: never a 5xx', async () => {
+    const other = await createClient(server, { name: 'Other', client_type: 'MSP' });
+    for (let round = 0; round < Number(process.env.RACE_ROUNDS ?? 20); round++) {
+      const u = await member(['client:read']);
+      const t = { token: admin.token };
+      const answers = await Promise.all([
+        api(server, 'PUT', `/api/users/${u.id}/memberships/${clinic.id}`, { ...t, body: { scopes: [] } }),
+        api(server, 'PUT', `/api/users/${u.id}/memberships/${other.id}`, { ...t, body: { scopes: ['client:read'] } }),
+        api(server, 'DELETE', `/api/users/${u.id}/memberships/${clinic.id}`, t),
+        api(server, 'PATCH', `/api/users/${u.id}`, { ...t, body: { is_blocked: true } }),
+        api(server, 'POST', `/api/users/${u.id}/actions/reset_password`, t),
+        api(server, 'DELETE', `/api/users/${u.id}`, t),
+      ]);
+      for (const a of answers) {
+        expect([round, a.status < 500, a.text.slice(0, 80)]).toEqual([round, true, a.text.slice(0, 80)]);
+        if (a.body?.data?.password_setup_url) secretsSeen.push(a.body.data.password_setup_url.split('/').pop());
+      }
+    }
+  });
+
   test("a non-ADMIN client's token neither sees nor changes other clients' members", async () => {
     const msp = await callerOfType(server, 'MSP', { permissions: ['user:read', 'user:write'] });
     const own = await createUser(server, { email: `own${++counter}@msp.example`, memberships: [{ client_id: msp.client.id, scopes: [] }, { client_id: clinic.id, scopes: [] }] });

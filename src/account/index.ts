@@ -8,7 +8,7 @@ import QRCode from 'qrcode';
 import { recordAudit } from '../domain/audit.js';
 import { listUserGrants, revokeUserGrant } from '../domain/grants.js';
 import { changePassword } from '../domain/passwordChange.js';
-import { endSessions } from '../domain/revocation.js';
+import { endSessions, lockUser } from '../domain/revocation.js';
 import { confirmEnrolment, secondFactorState, startEnrolment } from '../domain/secondFactor.js';
 import { translator } from '../http/i18n.js';
 import { sendPage } from '../http/pages.js';
@@ -74,6 +74,7 @@ export function accountRouter(deps: AccountDeps): Router {
   pages.post('/sign-out-everywhere', async (ctx) => {
     const actor = accountActor(ctx);
     await manager.transaction(async (tx) => {
+      await lockUser(tx, actor.id);
       await endSessions(tx, actor.id);
       await recordAudit(tx, actor, 'user.sign_out_everywhere', { type: 'user', id: actor.id });
     });

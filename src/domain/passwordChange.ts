@@ -6,7 +6,7 @@ import { type Actor, recordAudit } from './audit.js';
 import type { LoginThrottle } from './loginThrottle.js';
 import { type PasswordProblem, passwordProblem } from './passwordPolicy.js';
 import { digest as accountSessionDigest } from './accountSessions.js';
-import { endSessions } from './revocation.js';
+import { endSessions, lockUser } from './revocation.js';
 import { verifyPassword } from './users.js';
 
 const BCRYPT_COST = 11;
@@ -40,6 +40,7 @@ export async function changePassword(
   await throttle.succeeded(user.email, address);
   const hash = await bcrypt.hash(next, BCRYPT_COST);
   const changed = await manager.transaction(async (tx) => {
+    await lockUser(tx, user.id);
     const rows: unknown[] = await tx.query(
       'WITH c AS (UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1 AND password_hash = $3 RETURNING 1) SELECT * FROM c',
       [user.id, hash, before[0].hash],

@@ -42,6 +42,18 @@ export async function lockAccountRows(manager: EntityManager, userId: string, cl
 }
 
 /**
+ * The one order in which every change of a user locks: what the user holds (lockAccountRows, at one client or
+ * everywhere), then the user's row. Membership changes, blocks, deletions, resets, password changes and "sign out
+ * everywhere" all start here, so none of them holds the user's row while waiting for rows another holds before it
+ * (a membership PUT or DELETE racing a user DELETE, or a reset racing one, deadlocked and answered 500). False when
+ * there is no such user.
+ */
+export async function lockUser(manager: EntityManager, userId: string, clientId?: string): Promise<boolean> {
+  await lockAccountRows(manager, userId, clientId);
+  return (await manager.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [userId])).length > 0;
+}
+
+/**
  * A user blocked or deleted (CONTRACT §8): every session (the console's too), grant, code and token of the user, and
  * any password setup link (a blocked user sets no password; after an unblock an administrator issues a new link).
  */
