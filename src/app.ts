@@ -34,6 +34,7 @@ import { ensureProviderKeys, loadPepper, loadProviderKeys, publishedJwks } from 
 import { ProviderHolder } from './oidc/providerHolder.js';
 import { Metrics } from './metrics.js';
 import { passwordSetupRouter } from './pages/passwordSetup.js';
+import { sameOriginForms } from './http/sameOrigin.js';
 import { DEFAULT_TUNING, type Tuning, createProvider } from './oidc/provider.js';
 import { oidcRequest } from './oidc/requestState.js';
 
@@ -143,6 +144,7 @@ export async function startGatehouse(config: Config, log: Logger, tuning: Tuning
     app.use(requestContext(log, 'public', metrics));
     app.use(defaultLocaleOf(config.defaultLocale));
     app.use(htmlErrors(log, outage));
+    app.use(sameOriginForms(config.issuer));
     app.use(healthRouter(db, outage, closing.signal).routes());
     app.use(apiErrorsFor('/api', outage));
     app.use(apiRouter({ manager, pool: db.pool, secrets, issuer: config.issuer, printQueue }).routes());

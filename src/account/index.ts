@@ -8,7 +8,7 @@ import QRCode from 'qrcode';
 import { recordAudit } from '../domain/audit.js';
 import { listUserGrants, revokeUserGrant } from '../domain/grants.js';
 import { changePassword } from '../domain/passwordChange.js';
-import { endSessions } from '../domain/revocation.js';
+import { endSessions, lockUser } from '../domain/revocation.js';
 import { confirmEnrolment, secondFactorState, startEnrolment } from '../domain/secondFactor.js';
 import { translator } from '../http/i18n.js';
 import { sendPage } from '../http/pages.js';
@@ -74,6 +74,7 @@ export function accountRouter(deps: AccountDeps): Router {
   pages.post('/sign-out-everywhere', async (ctx) => {
     const actor = accountActor(ctx);
     await manager.transaction(async (tx) => {
+      await lockUser(tx, actor.id);
       await endSessions(tx, actor.id);
       await recordAudit(tx, actor, 'user.sign_out_everywhere', { type: 'user', id: actor.id });
     });
@@ -86,7 +87,9 @@ export function accountRouter(deps: AccountDeps): Router {
 
   const enrolPage = async (ctx: Context, status = 200, error?: string) => {
     const me = signedInAccount(ctx);
-    const { key, uri } = await startEnrolment(manager, secrets, me.user.id, me.user.email);
+    const enrolment = await startEnrolment(manager, secrets, me.user.id, me.user.email);
+    if (!enrolment) return backTo(ctx);
+    const { key, uri } = enrolment;
     const language = accountLanguage(ctx, '/account/mfa');
     const returnTo = returnPath(ctx.query.return_to);
     sendPage(ctx, 'account-mfa.njk', {
@@ -97,10 +100,7 @@ export function accountRouter(deps: AccountDeps): Router {
     }, status, { language });
   };
 
-  pages.get('/mfa', async (ctx) => {
-    if ((await secondFactorState(manager, signedInAccount(ctx).user.id)).enabled) return backTo(ctx);
-    await enrolPage(ctx);
-  });
+  pages.get('/mfa', (ctx) => enrolPage(ctx));
 
   pages.post('/mfa', async (ctx) => {
     const code = String((ctx.state.form as Record<string, string>).code ?? '').slice(0, 32);

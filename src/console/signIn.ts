@@ -140,7 +140,10 @@ export function signIn({ manager, secrets, provider, issuer, cookieKeys, registr
     const console = await registration();
     if (!console) return notSetUp(ctx);
     const sessionId = cookies(ctx).get(SESSION_COOKIE, { signed: true });
-    const session = sessionId ? await findConsoleSession(manager, sessionId, console.clientId) : null;
+    const found = sessionId ? await findConsoleSession(manager, sessionId, console.clientId) : null;
+    // ADMIN_MFA=required holds for sessions made before it was set or before the second factor was removed: such a
+    // session counts as none, so the sign-in (and its callback's enrolment step) comes first.
+    const session = found && (adminMfa !== 'required' || found.secondFactor) ? found : null;
     if (!session) {
       if (ctx.method === 'GET') return ctx.redirect(`/console/login?${new URLSearchParams({ return_to: ctx.url })}`);
       return page(ctx, 'message.njk', {

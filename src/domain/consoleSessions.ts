@@ -69,15 +69,17 @@ export interface ConsoleSession {
    */
   scopes: Set<string>;
   csrfSecret: string;
+  /** The user has a second factor now (CONTRACT §11 ADMIN_MFA=required is checked on every request, not only at sign-in). */
+  secondFactor: boolean;
 }
 
 /** The live session behind a cookie value, or null (unknown, expired, user blocked or deleted). */
 export async function findConsoleSession(manager: EntityManager, id: string, adminClientId: string): Promise<ConsoleSession | null> {
   const rows: Array<{
     user_id: string; email: string; name: string; csrf_secret: string; scopes: string[];
-    membership: string[] | null; permissions: string[] | null;
+    membership: string[] | null; permissions: string[] | null; second_factor: boolean;
   }> = await manager.query(
-    `SELECT s.user_id, u.email, u.name, s.csrf_secret, s.scopes, m.scopes AS membership,
+    `SELECT s.user_id, u.email, u.name, s.csrf_secret, s.scopes, m.scopes AS membership, u.mfa_secret IS NOT NULL AS second_factor,
             CASE WHEN c.is_blocked THEN NULL ELSE c.permissions END AS permissions
      FROM console_sessions s
      JOIN users u ON u.id = s.user_id AND NOT u.is_blocked
@@ -94,6 +96,7 @@ export async function findConsoleSession(manager: EntityManager, id: string, adm
     user: { id: row.user_id, email: row.email, name: row.name },
     scopes: new Set(row.scopes.filter((s) => membership.has(s) && permissions.has(s))),
     csrfSecret: row.csrf_secret,
+    secondFactor: row.second_factor,
   };
 }
 

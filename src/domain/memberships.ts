@@ -5,7 +5,7 @@ import type { EntityManager } from 'typeorm';
 import { type Actor, recordAudit } from './audit.js';
 import { NotFound } from './errors.js';
 import { assertKnownPermissions } from './permissions.js';
-import { lockAccountRows, revokeMembership } from './revocation.js';
+import { lockUser, revokeMembership } from './revocation.js';
 import type { MembershipInput } from './users.js';
 
 /**
@@ -17,7 +17,7 @@ export async function putMembership(
 ): Promise<{ created: boolean; membership: MembershipInput }> {
   const unique = [...new Set(scopes)];
   return manager.transaction(async (tx) => {
-    if (!(await tx.query('SELECT 1 FROM users WHERE id = $1', [userId])).length) throw new NotFound();
+    if (!(await lockUser(tx, userId, clientId))) throw new NotFound();
     if (!(await tx.query('SELECT 1 FROM clients WHERE id = $1', [clientId])).length) throw new NotFound();
     await assertKnownPermissions(tx, unique, 'scopes');
     const rows: Array<{ created: boolean }> = await tx.query(
@@ -34,7 +34,7 @@ export async function putMembership(
 /** Removes a membership: the user's grant, codes and tokens at that client are revoked at once (CONTRACT §8). */
 export async function deleteMembership(manager: EntityManager, actor: Actor, userId: string, clientId: string): Promise<void> {
   await manager.transaction(async (tx) => {
-    await lockAccountRows(tx, userId, clientId);
+    if (!(await lockUser(tx, userId, clientId))) throw new NotFound();
     const rows: unknown[] = await tx.query(
       'WITH gone AS (DELETE FROM memberships WHERE user_id = $1 AND client_id = $2 RETURNING 1) SELECT * FROM gone', [userId, clientId],
     );

@@ -42,7 +42,7 @@ export async function openSetupLink(manager: EntityManager, secrets: Secrets, to
   if (!SETUP_TOKEN.test(token)) return null;
   const rows: Array<{ user_id: string; email: string }> = await manager.query(
     `SELECT s.user_id, u.email FROM password_setups s JOIN users u ON u.id = s.user_id
-     WHERE s.token_hash = $1 AND s.used_at IS NULL AND s.expires_at > now()`,
+     WHERE s.token_hash = $1 AND s.used_at IS NULL AND s.expires_at > now() AND NOT u.is_blocked`,
     [secrets.hash(token)],
   );
   return rows[0] ? { userId: rows[0].user_id, email: rows[0].email } : null;
@@ -61,9 +61,15 @@ export async function completeSetup(
   if (problem) return { done: false, gone: false, problem };
   const hash = await bcrypt.hash(password, BCRYPT_COST);
   return manager.transaction(async (tx) => {
+    // The user's row first, then the link's: the order in which a reset or a deletion takes them (users.ts); the
+    // other order deadlocked against a reset in flight, which then answered 500.
+    await tx.query(
+      'SELECT 1 FROM password_setups s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 FOR UPDATE OF u', [secrets.hash(token)],
+    );
     const claimed: Array<{ user_id: string }> = await tx.query(
-      `WITH used AS (UPDATE password_setups SET used_at = now()
-         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING user_id) SELECT user_id FROM used`,
+      `WITH used AS (UPDATE password_setups s SET used_at = now() FROM users u
+         WHERE s.token_hash = $1 AND s.used_at IS NULL AND s.expires_at > now() AND u.id = s.user_id AND NOT u.is_blocked
+         RETURNING s.user_id) SELECT user_id FROM used`,
       [secrets.hash(token)],
     );
     if (!claimed.length) return { done: false, gone: true } as const;

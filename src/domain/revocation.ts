@@ -27,22 +27,39 @@ export async function revokeGrant(manager: EntityManager, grantId: string): Prom
 
 /**
  * Locks what a user holds (at one client, or everywhere) before the change that revokes it, in the order in which a
- * refresh or code exchange in flight locks it: the code or token it redeems, then its grant (tokenStore.ts), then the
- * user's and membership's rows. Taking the user's row first and the tokens after deadlocked against such a request
+ * refresh or code exchange in flight locks it: its grant, then the code or token it redeems (tokenStore.ts
+ * `grantFirst`), then the user's and membership's rows. Grants last deadlocked against refreshes in flight (the
+ * DELETE answered 500: test/attacks-users-account.test.ts "parallel DELETE membership vs refresh"). Taking the user's row first and the tokens after deadlocked against such a request
  * (test/users-revocation.test.ts "refreshes racing a block"); in this order the request either finishes first and its
  * token is deleted, or waits and then finds its token gone.
  */
 export async function lockAccountRows(manager: EntityManager, userId: string, clientId?: string): Promise<void> {
   await manager.query(
     `SELECT 1 FROM oidc_payloads WHERE account_id = $1 ${clientId !== undefined ? 'AND client_id = $2' : ''}
-     ORDER BY model = 'Grant', model, id FOR UPDATE`,
+     ORDER BY model <> 'Grant', model, id FOR UPDATE`,
     clientId !== undefined ? [userId, clientId] : [userId],
   );
 }
 
-/** A user blocked or deleted (CONTRACT §8): every session (the console's too), grant, code and token of the user. */
+/**
+ * The one order in which every change of a user locks: what the user holds (lockAccountRows, at one client or
+ * everywhere), then the user's row. Membership changes, blocks, deletions, resets, password changes and "sign out
+ * everywhere" all start here, so none of them holds the user's row while waiting for rows another holds before it
+ * (a membership PUT or DELETE racing a user DELETE, or a reset racing one, deadlocked and answered 500). False when
+ * there is no such user.
+ */
+export async function lockUser(manager: EntityManager, userId: string, clientId?: string): Promise<boolean> {
+  await lockAccountRows(manager, userId, clientId);
+  return (await manager.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [userId])).length > 0;
+}
+
+/**
+ * A user blocked or deleted (CONTRACT §8): every session (the console's too), grant, code and token of the user, and
+ * any password setup link (a blocked user sets no password; after an unblock an administrator issues a new link).
+ */
 export async function revokeUser(manager: EntityManager, userId: string): Promise<void> {
   await manager.query('DELETE FROM oidc_payloads WHERE account_id = $1', [userId]);
+  await manager.query('DELETE FROM password_setups WHERE user_id = $1', [userId]);
   await manager.query('DELETE FROM console_sessions WHERE user_id = $1', [userId]);
   await manager.query('DELETE FROM account_sessions WHERE user_id = $1', [userId]);
 }

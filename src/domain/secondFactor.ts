@@ -62,12 +62,16 @@ export interface Enrolment {
 }
 
 /**
- * The key being enrolled: the one already waiting for confirmation, or a new one. Nothing is enabled until a
- * current code confirms it (`confirmEnrolment`).
+ * The key being enrolled: the one already waiting for confirmation, or a new one; null when a second factor is
+ * already on (replacing it takes an administrator's DELETE /api/users/{id}/mfa, not just an /account session).
+ * Nothing is enabled until a current code confirms it (`confirmEnrolment`).
  */
-export async function startEnrolment(manager: EntityManager, secrets: Secrets, userId: string, email: string): Promise<Enrolment> {
-  const rows: Array<{ pending: string | null }> = await manager.query('SELECT mfa_pending_secret AS pending FROM users WHERE id = $1', [userId]);
+export async function startEnrolment(manager: EntityManager, secrets: Secrets, userId: string, email: string): Promise<Enrolment | null> {
+  const rows: Array<{ pending: string | null; enabled: boolean }> = await manager.query(
+    'SELECT mfa_pending_secret AS pending, mfa_secret IS NOT NULL AS enabled FROM users WHERE id = $1', [userId],
+  );
   if (!rows.length) throw new NotFound();
+  if (rows[0].enabled) return null;
   let key = secrets.unseal(SEAL_PURPOSE, rows[0].pending);
   if (!key) {
     key = new Secret({ size: 20 }).base32;
@@ -78,14 +82,14 @@ export async function startEnrolment(manager: EntityManager, secrets: Secrets, u
 
 /**
  * Turns the waiting key on when `code` is current for it, and returns the 10 new recovery codes (shown once, kept
- * as HMACs); null when the code does not match.
+ * as HMACs); null when the code does not match or a second factor is already on.
  */
 export async function confirmEnrolment(
   manager: EntityManager, secrets: Secrets, actor: Actor, userId: string, code: string,
 ): Promise<string[] | null> {
   return manager.transaction(async (tx) => {
     const rows: Array<{ pending: string | null }> = await tx.query(
-      'SELECT mfa_pending_secret AS pending FROM users WHERE id = $1 FOR UPDATE', [userId],
+      'SELECT mfa_pending_secret AS pending FROM users WHERE id = $1 AND mfa_secret IS NULL FOR UPDATE', [userId],
     );
     const key = secrets.unseal(SEAL_PURPOSE, rows[0]?.pending);
     const step = key ? matchingStep(key, code.trim()) : null;

@@ -41,6 +41,12 @@ function auditSignIn(c: SignInContext, email: string, action: string, userId: st
   });
 }
 
+/** A keyed digest of the user's current password hash: what a challenge proves, and what a reset or change ends. */
+async function passwordVersion(c: SignInContext, userId: string): Promise<string | undefined> {
+  const rows: Array<{ hash: string | null }> = await c.manager.query('SELECT password_hash AS hash FROM users WHERE id = $1', [userId]);
+  return rows[0]?.hash ? c.secrets.hash(`password-version:${rows[0].hash}`) : undefined;
+}
+
 async function takeAttempt(c: SignInContext, email: string): Promise<StepResult | null> {
   const attempt = await c.throttle.attempt(email, c.address);
   if (attempt.allowed) return null;
@@ -59,7 +65,8 @@ export async function passwordStep(c: SignInContext, email: string, password: st
   }
   await c.throttle.succeeded(email, c.address);
   if (await hasSecondFactor(c.manager, user.id)) {
-    const challenge = c.secrets.seal(CHALLENGE_PURPOSE, JSON.stringify({ u: user.id, f: c.flow, exp: Date.now() + CHALLENGE_TTL_MS }));
+    const p = await passwordVersion(c, user.id);
+    const challenge = c.secrets.seal(CHALLENGE_PURPOSE, JSON.stringify({ u: user.id, f: c.flow, p, exp: Date.now() + CHALLENGE_TTL_MS }));
     return { outcome: 'second_factor', challenge, user };
   }
   return { outcome: 'signed_in', user };
@@ -68,10 +75,11 @@ export async function passwordStep(c: SignInContext, email: string, password: st
 /** The second-factor step: a wrong code counts toward the throttle exactly like a wrong password. */
 export async function codeStep(c: SignInContext, challenge: string, code: string): Promise<StepResult> {
   const opened = c.secrets.unseal(CHALLENGE_PURPOSE, challenge);
-  const facts = opened ? (JSON.parse(opened) as { u: string; f: string; exp: number }) : null;
+  const facts = opened ? (JSON.parse(opened) as { u: string; f: string; p?: string; exp: number }) : null;
   if (!facts || facts.f !== c.flow || facts.exp < Date.now()) return { outcome: 'expired' };
   const user = await findUser(c.manager, facts.u);
-  if (!user) return { outcome: 'expired' };
+  // The password it proved must still be the user's: a reset or change since (CONTRACT §8 "stops working at once").
+  if (!user || !facts.p || facts.p !== (await passwordVersion(c, user.id))) return { outcome: 'expired' };
   const refused = await takeAttempt(c, user.email);
   if (refused) return refused;
   if (!(await verifySecondFactor(c.manager, c.secrets, user.id, code))) {

@@ -9,7 +9,7 @@ import { Conflict, Forbidden, Invalid, NotFound, isUniqueViolation } from './err
 import { Conditions } from './listing.js';
 import { type IssuedLink, type SetupLinks, issueSetupLink } from './passwordSetup.js';
 import { assertKnownPermissions } from './permissions.js';
-import { endSessions, lockAccountRows, revokeUser } from './revocation.js';
+import { endSessions, lockUser, revokeUser } from './revocation.js';
 
 export const BCRYPT_COST = 11;
 // Compared against when the email is unknown or has no password, so a miss costs as much as a hit.
@@ -175,7 +175,7 @@ export interface UserChanges {
 /** Renames, blocks or unblocks; blocking ends the user's sessions and revokes every grant, code and token at once. */
 export async function updateUser(manager: EntityManager, actor: Actor, id: string, changes: UserChanges): Promise<UserView> {
   await manager.transaction(async (tx) => {
-    if (changes.is_blocked) await lockAccountRows(tx, id);
+    if (!(await lockUser(tx, id))) throw new NotFound();
     const before: Array<{ name: string; is_blocked: boolean; block_reason: string | null }> = await tx.query(
       'SELECT name, is_blocked, block_reason FROM users WHERE id = $1 FOR UPDATE', [id],
     );
@@ -195,7 +195,7 @@ export async function updateUser(manager: EntityManager, actor: Actor, id: strin
 /** Deletes a user (memberships and setup links go with the row) and revokes everything of the user at once. */
 export async function deleteUser(manager: EntityManager, actor: Actor, id: string): Promise<void> {
   await manager.transaction(async (tx) => {
-    await lockAccountRows(tx, id);
+    if (!(await lockUser(tx, id))) throw new NotFound();
     const rows: Array<{ email: string }> = await tx.query('WITH gone AS (DELETE FROM users WHERE id = $1 RETURNING email) SELECT email FROM gone', [id]);
     if (!rows.length) throw new NotFound();
     await revokeUser(tx, id);
@@ -209,6 +209,7 @@ export async function deleteUser(manager: EntityManager, actor: Actor, id: strin
  */
 export async function resetPassword(manager: EntityManager, links: SetupLinks, actor: Actor, userId: string): Promise<IssuedLink> {
   return manager.transaction(async (tx) => {
+    if (!(await lockUser(tx, userId))) throw new NotFound();
     const rows: unknown[] = await tx.query(
       'WITH reset AS (UPDATE users SET password_hash = NULL, updated_at = now() WHERE id = $1 RETURNING 1) SELECT * FROM reset', [userId],
     );
@@ -239,7 +240,7 @@ export async function unlockUser(manager: EntityManager, actor: Actor, userId: s
 /** Every session of the user ends (the console's "sign out everywhere"); grants and tokens stay. */
 export async function signOutEverywhere(manager: EntityManager, actor: Actor, userId: string): Promise<void> {
   await manager.transaction(async (tx) => {
-    if (!(await tx.query('SELECT 1 FROM users WHERE id = $1', [userId])).length) throw new NotFound();
+    if (!(await lockUser(tx, userId))) throw new NotFound();
     await endSessions(tx, userId);
     await recordAudit(tx, actor, 'user.sign_out_everywhere', { type: 'user', id: userId });
   });
