@@ -29,9 +29,10 @@ export async function revokeGrant(manager: EntityManager, grantId: string): Prom
  * Locks what a user holds (at one client, or everywhere) before the change that revokes it, in the order in which a
  * refresh or code exchange in flight locks it: its grant, then the code or token it redeems (tokenStore.ts
  * `grantFirst`), then the user's and membership's rows. Grants last deadlocked against refreshes in flight (the
- * DELETE answered 500: test/attacks-users-account.test.ts "parallel DELETE membership vs refresh"). Taking the user's row first and the tokens after deadlocked against such a request
- * (test/users-revocation.test.ts "refreshes racing a block"); in this order the request either finishes first and its
- * token is deleted, or waits and then finds its token gone.
+ * DELETE answered 500: test/attacks-users-account.test.ts "parallel DELETE membership vs refresh"). Taking the
+ * user's row first and the tokens after deadlocked against such a request (test/users-revocation.test.ts
+ * "refreshes racing a block"); in this order the request either finishes first and its token is deleted, or waits
+ * and then finds its token gone.
  */
 export async function lockAccountRows(manager: EntityManager, userId: string, clientId?: string): Promise<void> {
   await manager.query(

@@ -5,6 +5,7 @@ import { Secret, TOTP } from 'otpauth';
 import type { EntityManager } from 'typeorm';
 import { type Actor, recordAudit } from './audit.js';
 import { NotFound } from './errors.js';
+import { lockUser } from './revocation.js';
 import type { Secrets } from './secrets.js';
 
 const SEAL_PURPOSE = 'totp-key';
@@ -138,6 +139,8 @@ export async function verifySecondFactor(
 /** An administrator removes a user's second factor (CONTRACT §8 DELETE /api/users/{id}/mfa). */
 export async function removeSecondFactor(manager: EntityManager, actor: Actor, userId: string): Promise<void> {
   await manager.transaction(async (tx) => {
+    // Like every change of a user, it starts with the one lock order (revocation.ts lockUser).
+    if (!(await lockUser(tx, userId))) throw new NotFound();
     const rows: Array<{ id: string }> = await tx.query(
       `WITH u AS (UPDATE users SET mfa_secret = NULL, mfa_pending_secret = NULL, mfa_enabled_at = NULL, mfa_last_step = NULL,
          updated_at = now() WHERE id = $1 RETURNING id) SELECT id FROM u`, [userId],
