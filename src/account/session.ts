@@ -14,6 +14,7 @@ import type { LoginThrottle } from '../domain/loginThrottle.js';
 import type { Secrets } from '../domain/secrets.js';
 import { type SignInContext, type StepResult, codeStep, passwordStep, recordSignIn } from '../domain/signInSteps.js';
 import { readBodyText } from '../http/body.js';
+import { answerRefusedStep } from '../http/signInAnswers.js';
 import { translator, withLocale } from '../http/i18n.js';
 import { parseForm } from '../http/inputGate.js';
 import { type PageLanguage, pageLanguage, sendPage } from '../http/pages.js';
@@ -127,12 +128,8 @@ export function accountSignIn(deps: AccountDeps) {
     const t = translator(language.locale);
     switch (step.outcome) {
       case 'throttled':
-        noteSignIn(ctx, 'throttled');
-        ctx.set('retry-after', String(step.retryAfter));
-        return again(429, t('login.throttled', { count: Math.ceil(step.retryAfter / 60) }));
       case 'wrong':
-        noteSignIn(ctx, 'failure');
-        return again(401, t(wrongKey));
+        return answerRefusedStep(ctx, step, t, wrongKey, again);
       case 'expired':
         return loginPage(ctx, journey, 400, { error: t('second_factor.expired') });
       case 'second_factor':

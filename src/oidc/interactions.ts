@@ -17,6 +17,7 @@ import { signInScopes } from '../domain/signInPolicy.js';
 import { type SignInContext, type StepResult, codeStep, passwordStep, recordSignIn } from '../domain/signInSteps.js';
 import { findUser } from '../domain/users.js';
 import { readBodyText } from '../http/body.js';
+import { answerRefusedStep } from '../http/signInAnswers.js';
 import { fromUiLocales, translator } from '../http/i18n.js';
 import { parseForm } from '../http/inputGate.js';
 import { type PageLanguage, pageLanguage, sendPage } from '../http/pages.js';
@@ -104,12 +105,8 @@ export function interactionRouter(provider: Provider, manager: EntityManager, th
     const t = translator(language(ctx, details).locale);
     switch (step.outcome) {
       case 'throttled':
-        noteSignIn(ctx, 'throttled');
-        ctx.set('retry-after', String(step.retryAfter));
-        return again(429, t('login.throttled', { count: Math.ceil(step.retryAfter / 60) }));
       case 'wrong':
-        noteSignIn(ctx, 'failure');
-        return again(401, t(wrongKey));
+        return answerRefusedStep(ctx, step, t, wrongKey, again);
       case 'expired':
         return loginPage(ctx, details, 400, { error: t('second_factor.expired') });
       case 'second_factor':
