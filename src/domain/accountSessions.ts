@@ -3,13 +3,11 @@
 import crypto from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { type Actor, recordAudit } from './audit.js';
+import { sessionDigest } from './consoleSessions.js';
 
 export const ACCOUNT_SESSION_TTL_SECONDS = 30 * 60;
 
-/** What an /account session id is stored as (revocation.ts spares one by it). */
-export function digest(value: string): string {
-  return crypto.createHash('sha256').update(value, 'utf8').digest('base64url');
-}
+
 
 export interface AccountSession {
   user: { id: string; email: string; name: string };
@@ -22,7 +20,7 @@ export async function createAccountSession(manager: EntityManager, actor: Actor 
   await manager.transaction(async (tx) => {
     await tx.query(
       `INSERT INTO account_sessions (id_hash, user_id, csrf_secret, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
-      [digest(id), actor.id, csrfSecret, ACCOUNT_SESSION_TTL_SECONDS],
+      [sessionDigest(id), actor.id, csrfSecret, ACCOUNT_SESSION_TTL_SECONDS],
     );
     await recordAudit(tx, actor, 'account.sign_in', { type: 'user', id: actor.id });
   });
@@ -34,12 +32,12 @@ export async function findAccountSession(manager: EntityManager, id: string): Pr
   const rows: Array<{ user_id: string; email: string; name: string; csrf_secret: string }> = await manager.query(
     `SELECT s.user_id, u.email, u.name, s.csrf_secret FROM account_sessions s
      JOIN users u ON u.id = s.user_id AND NOT u.is_blocked
-     WHERE s.id_hash = $1 AND s.expires_at > now()`, [digest(id)],
+     WHERE s.id_hash = $1 AND s.expires_at > now()`, [sessionDigest(id)],
   );
   const row = rows[0];
   return row ? { user: { id: row.user_id, email: row.email, name: row.name ?? '' }, csrfSecret: row.csrf_secret } : null;
 }
 
 export async function endAccountSession(manager: EntityManager, id: string): Promise<void> {
-  await manager.query('DELETE FROM account_sessions WHERE id_hash = $1', [digest(id)]);
+  await manager.query('DELETE FROM account_sessions WHERE id_hash = $1', [sessionDigest(id)]);
 }

@@ -7,7 +7,8 @@ import { type Actor, recordAudit } from './audit.js';
 const LOGIN_TTL_SECONDS = 10 * 60;
 export const SESSION_TTL_SECONDS = 8 * 3600;
 
-function digest(value: string): string {
+/** What a session or sign-in cookie's random value is stored as, here and for /account (accountSessions.ts). */
+export function sessionDigest(value: string): string {
   return crypto.createHash('sha256').update(value, 'utf8').digest('base64url');
 }
 
@@ -31,7 +32,7 @@ export async function startConsoleLogin(manager: EntityManager, state: string, l
   await manager.query(
     `INSERT INTO console_logins (state_hash, code_verifier, return_to, expires_at)
      VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
-    [digest(state), login.codeVerifier, login.returnTo, LOGIN_TTL_SECONDS],
+    [sessionDigest(state), login.codeVerifier, login.returnTo, LOGIN_TTL_SECONDS],
   );
 }
 
@@ -39,7 +40,7 @@ export async function startConsoleLogin(manager: EntityManager, state: string, l
 export async function takeConsoleLogin(manager: EntityManager, state: string): Promise<PendingLogin | null> {
   const rows = returnedRows<{ code_verifier: string; return_to: string }>(await manager.query(
     'DELETE FROM console_logins WHERE state_hash = $1 AND expires_at > now() RETURNING code_verifier, return_to',
-    [digest(state)],
+    [sessionDigest(state)],
   ));
   return rows[0] ? { codeVerifier: rows[0].code_verifier, returnTo: rows[0].return_to } : null;
 }
@@ -54,7 +55,7 @@ export async function createConsoleSession(
     await tx.query(
       `INSERT INTO console_sessions (id_hash, user_id, scopes, csrf_secret, expires_at)
        VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))`,
-      [digest(id), actor.id, scopes, csrfSecret, SESSION_TTL_SECONDS],
+      [sessionDigest(id), actor.id, scopes, csrfSecret, SESSION_TTL_SECONDS],
     );
     await recordAudit(tx, actor, 'console.sign_in', { type: 'user', id: actor.id }, { scope: scopes.join(' ') });
   });
@@ -86,7 +87,7 @@ export async function findConsoleSession(manager: EntityManager, id: string, adm
      LEFT JOIN memberships m ON m.user_id = s.user_id AND m.client_id = $2
      LEFT JOIN clients c ON c.id = $2
      WHERE s.id_hash = $1 AND s.expires_at > now()`,
-    [digest(id), adminClientId],
+    [sessionDigest(id), adminClientId],
   );
   const row = rows[0];
   if (!row) return null;
@@ -102,7 +103,7 @@ export async function findConsoleSession(manager: EntityManager, id: string, adm
 
 export async function endConsoleSession(manager: EntityManager, actor: Actor & { id: string }, id: string): Promise<void> {
   await manager.transaction(async (tx) => {
-    const rows = returnedRows(await tx.query('DELETE FROM console_sessions WHERE id_hash = $1 RETURNING user_id', [digest(id)]));
+    const rows = returnedRows(await tx.query('DELETE FROM console_sessions WHERE id_hash = $1 RETURNING user_id', [sessionDigest(id)]));
     if (rows.length) await recordAudit(tx, actor, 'console.sign_out', { type: 'user', id: actor.id });
   });
 }

@@ -5,7 +5,7 @@ import type { EntityManager } from 'typeorm';
 import { type Actor, recordAudit } from './audit.js';
 import type { LoginThrottle } from './loginThrottle.js';
 import { type PasswordProblem, passwordProblem } from './passwordPolicy.js';
-import { digest as accountSessionDigest } from './accountSessions.js';
+import { sessionDigest } from './consoleSessions.js';
 import { endSessions, lockUser } from './revocation.js';
 import { verifyPassword } from './users.js';
 
@@ -47,7 +47,7 @@ export async function changePassword(
     );
     if (!rows.length) return false;
     // Browsers signed in with the old password must sign in again (this /account session stays).
-    await endSessions(tx, user.id, accountSessionDigest(accountSessionId));
+    await endSessions(tx, user.id, sessionDigest(accountSessionId));
     await recordAudit(tx, actor, 'user.password_change', { type: 'user', id: user.id });
     return true;
   });
